@@ -1,0 +1,198 @@
+"""Pieces every training stage shares: run folders, JSONL stats, checkpoints, rank awareness, devices.
+
+Checkpoints hold tensors and primitives only (state dicts, config dict, step, format version), so they load with
+`torch.load(weights_only=True)` and never unpickle code. Everything that writes is rank-0 only and atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from ..config import dump_yaml, to_dict
+from ..errors import ConfigError, WeightsError
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "RunDir",
+    "rank",
+    "world_size",
+    "is_main",
+    "seed_everything",
+    "resolve_device",
+    "autocast_for",
+    "save_checkpoint",
+    "load_checkpoint",
+    "save_safetensors",
+    "load_safetensors_into",
+    "infinite",
+]
+
+CHECKPOINT_FORMAT = 1
+
+
+def rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def world_size() -> int:
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def seed_everything(seed: int) -> None:
+    # Each rank gets its own stream so data augmentation differs across processes.
+    s = seed + rank()
+    random.seed(s)
+    np.random.seed(s % (2**32))
+    torch.manual_seed(s)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda asked for, but torch sees no CUDA device here")
+    return dev
+
+
+def autocast_for(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
+    """bf16 autocast on CUDA (no loss scaler needed); CPU stays fp32 (bf16 is slower on this CPU)."""
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def _atomic_path(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    return Path(tmp)
+
+
+@dataclass
+class RunDir:
+    """A run folder: resolved recipe, stats.jsonl, checkpoints/ (last + best)."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], cfg: Any, resume: bool) -> RunDir:
+        p = Path(path)
+        if p.exists() and any(p.iterdir()) and not resume and (p / "checkpoints").exists():
+            raise ConfigError(f"run folder {p} already holds a run: pass --resume to continue it or pick another --out")
+        if is_main():
+            p.mkdir(parents=True, exist_ok=True)
+            dump_yaml(cfg, p / "recipe.resolved.yaml")
+        return cls(p)
+
+    @property
+    def last(self) -> Path:
+        return self.path / "checkpoints" / "last.pt"
+
+    @property
+    def best(self) -> Path:
+        return self.path / "checkpoints" / "best.pt"
+
+    def log(self, record: Mapping[str, Any]) -> None:
+        if not is_main():
+            return
+        rec = {"time": round(time.time(), 3), **record}
+        with open(self.path / "stats.jsonl", "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+
+
+def save_checkpoint(path: Path, *, step: int, epoch: int, cfg: Any, modules: Mapping[str, Any],
+                    extra: Mapping[str, Any] | None = None) -> None:
+    """Save state dicts of `modules` (models, optimisers, schedulers) plus primitives, atomically, rank 0 only."""
+    if not is_main():
+        return
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "step": step,
+        "epoch": epoch,
+        "config": to_dict(cfg),
+        "state": {k: _unwrap(m).state_dict() for k, m in modules.items()},
+        "extra": dict(extra or {}),
+    }
+    tmp = _atomic_path(path)
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _unwrap(m: Any) -> Any:
+    return m.module if hasattr(m, "module") and isinstance(m, torch.nn.parallel.DistributedDataParallel) else m
+
+
+def load_checkpoint(path: Path, modules: Mapping[str, Any], map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by save_checkpoint into `modules`; returns the primitives (step, epoch, extra)."""
+    if not path.is_file():
+        raise WeightsError(f"checkpoint not found: {path}")
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise WeightsError(f"{path}: checkpoint format {state.get('format')} != {CHECKPOINT_FORMAT}")
+    for k, m in modules.items():
+        if k not in state["state"]:
+            raise WeightsError(f"{path}: no state for {k!r} (has {sorted(state['state'])})")
+        _unwrap(m).load_state_dict(state["state"][k])
+    return {k: state[k] for k in ("step", "epoch", "config", "extra")}
+
+
+def save_safetensors(model: torch.nn.Module, path: Path, metadata: Mapping[str, Any] | None = None,
+                     half: bool = False) -> None:
+    """Model weights for shipping: safetensors (no pickle), optionally fp16 for floating tensors."""
+    from safetensors.torch import save_file
+
+    sd = {}
+    for k, v in _unwrap(model).state_dict().items():
+        v = v.detach().cpu().contiguous()
+        if half and v.is_floating_point():
+            v = v.half()
+        sd[k] = v
+    tmp = _atomic_path(path)
+    save_file(sd, str(tmp), metadata={k: json.dumps(v) for k, v in (metadata or {}).items()})
+    os.replace(tmp, path)
+
+
+def load_safetensors_into(model: torch.nn.Module, path: Path) -> None:
+    """Load safetensors weights (any float dtype) into `model`, casting to the model's dtypes; strict key match."""
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    sd = load_file(str(path))
+    own = model.state_dict()
+    missing = sorted(set(own) - set(sd))
+    unexpected = sorted(set(sd) - set(own))
+    if missing or unexpected:
+        raise WeightsError(f"{path}: does not match the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
+
+
+def infinite(loader: Any) -> Iterator[Any]:
+    """Cycle a DataLoader forever, bumping the sampler epoch so shuffles differ."""
+    epoch = 0
+    while True:
+        if hasattr(loader, "sampler") and hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(epoch)
+        if hasattr(loader, "dataset") and hasattr(loader.dataset, "set_epoch"):
+            loader.dataset.set_epoch(epoch)
+        yield from loader
+        epoch += 1

@@ -1,0 +1,59 @@
+"""The `reid-augment` Typer application: registers one sub-app per command group."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import typer
+
+# Offline guards before any third-party import that may phone home.
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "diaflow_yolo_cfg"))
+
+from diaflow_core import __version__  # noqa: E402
+from diaflow_core.errors import DiaflowError  # noqa: E402
+
+from . import info  # noqa: E402
+
+app = typer.Typer(
+    name="reid-augment",
+    help="Person re-ID data augmentation by pose transfer (dense intrinsic appearance flow).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reid-augment {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    if debug:
+        os.environ["DIAFLOW_DEBUG"] = "1"
+
+
+app.command("info", help="Versions, device, usable pose backends, weights found, data roots.")(info.info)
+
+
+def main() -> None:
+    """Console entry point: library errors become one red line and exit code 1."""
+    try:
+        app()
+    except DiaflowError as exc:
+        if os.environ.get("DIAFLOW_DEBUG"):
+            raise
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
