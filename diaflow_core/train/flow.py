@@ -1,0 +1,197 @@
+"""Stage 1: train the flow regressor on Market-1501 training poses against proxy-body ground truth.
+
+One readable loop: pose pairs -> (workers) augmentation + proxy-body targets -> heatmaps on the device ->
+multi-scale EPE + visibility CE -> Adam. Validation pairs come from held-out TRAINING identities and are fixed,
+so the checkpoint choice is stable; the best EPE is kept as `best.pt`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from ..data.annotations import read_annotations
+from ..data.pairs_dataset import PosePairs
+from ..evaluation.flow import FlowStats
+from ..losses.flow import FlowLossConfig, flow_loss
+from ..models.flow_net import FlowPrediction, FlowRegressor, FlowRegressorConfig
+from ..pose import pose_heatmaps_torch
+from .common import (
+    RunDir,
+    autocast_for,
+    is_main,
+    load_checkpoint,
+    save_checkpoint,
+    seed_everything,
+    world_size,
+)
+from .flow_data import FlowCollate
+from .pose_augment import PoseAugConfig
+
+__all__ = ["FlowDataConfig", "OptimConfig", "FlowTrainConfig", "train_flow", "predict_flow", "validate_flow"]
+
+
+@dataclass(frozen=True)
+class FlowDataConfig:
+    market_root: str = "../shared/data/market1501"
+    annotations: str = "market-annotation-train.csv"  # relative to market_root unless absolute
+    val_fraction: float = 0.1
+    cross_identity: float = 0.5
+    min_joints: int = 8
+    size: tuple[int, int] = (128, 64)
+    heatmap_radius: float = 4.0
+    val_pairs: int = 512
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.0
+    batch_size: int = 8
+    epochs: int = 30
+    lr_step_epochs: int = 8
+    lr_gamma: float = 0.5
+    grad_clip: float = 0.0
+
+
+@dataclass(frozen=True)
+class FlowTrainConfig:
+    data: FlowDataConfig = field(default_factory=FlowDataConfig)
+    augment: PoseAugConfig = field(default_factory=PoseAugConfig)
+    model: FlowRegressorConfig = field(default_factory=FlowRegressorConfig)
+    loss: FlowLossConfig = field(default_factory=FlowLossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0
+    num_workers: int = 2
+    amp: bool = True
+    channels_last: bool = True
+    log_every: int = 50
+    val_every_epochs: int = 1
+
+
+def _annotation_path(cfg: FlowDataConfig) -> Path:
+    p = Path(cfg.annotations)
+    return p if p.is_absolute() else Path(cfg.market_root) / p
+
+
+def predict_flow(model: FlowRegressor, src_kp: torch.Tensor, tgt_kp: torch.Tensor, size: tuple[int, int],
+                 radius: float) -> FlowPrediction:
+    """Poses (B, 18, 2) -> flows per scale (finest first, pixels) and visibility logits; heatmaps on the device."""
+    p1 = pose_heatmaps_torch(src_kp, size, radius)
+    p2 = pose_heatmaps_torch(tgt_kp, size, radius)
+    return model(p1, p2)
+
+
+@torch.no_grad()
+def validate_flow(model: FlowRegressor, batches: list[dict[str, torch.Tensor]], cfg: FlowDataConfig,
+                  device: torch.device, amp: bool) -> dict[str, float]:
+    model.eval()
+    stats = FlowStats()
+    for b in batches:
+        with autocast_for(device, amp):
+            pred = predict_flow(model, b["src_kp"].to(device), b["tgt_kp"].to(device), cfg.size, cfg.heatmap_radius)
+        stats.update(pred.flows[0].float(), pred.vis_logits.float(), b["flow"].to(device), b["vis"].to(device))
+    model.train()
+    return stats.summary()
+
+
+def train_flow(
+    cfg: FlowTrainConfig,
+    out_dir: str | os.PathLike[str],
+    device: torch.device,
+    resume: bool = False,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    time_budget_s: float | None = None,
+) -> dict[str, Any]:
+    """Train; returns the best validation figures and the run folder. Stops early (after saving) at the budget."""
+    seed_everything(cfg.seed)
+    run = RunDir.create(out_dir, cfg, resume)
+    poses, _ = read_annotations(_annotation_path(cfg.data), on_error="skip")
+    common = dict(cross_fraction=cfg.data.cross_identity, min_joints=cfg.data.min_joints,
+                  val_fraction=cfg.data.val_fraction, seed=cfg.seed)
+    train_set = PosePairs(poses, split="train", **common)
+    val_set = PosePairs(poses, split="val", **common)
+    sampler = DistributedSampler(train_set, seed=cfg.seed) if world_size() > 1 else None
+    per_rank = max(1, cfg.optim.batch_size // world_size())
+    loader = DataLoader(
+        train_set, batch_size=per_rank, shuffle=sampler is None, sampler=sampler, drop_last=True,
+        num_workers=cfg.num_workers, collate_fn=FlowCollate(cfg.data.size, cfg.augment, cfg.seed),
+        persistent_workers=cfg.num_workers > 0, pin_memory=device.type == "cuda",
+    )
+    val_collate = FlowCollate(cfg.data.size, None)
+    n_val = min(cfg.data.val_pairs, len(val_set))
+    val_batches = [val_collate([val_set[j] for j in range(i, min(i + 64, n_val))]) for i in range(0, n_val, 64)]
+
+    model = FlowRegressor(cfg.model).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas,
+                           weight_decay=cfg.optim.weight_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
+    start_epoch, step, best = 0, 0, math.inf
+    if resume and run.last.is_file():
+        info = load_checkpoint(run.last, {"model": model, "opt": opt, "sched": sched}, device)
+        start_epoch, step = info["epoch"], info["step"]
+        best = float(info["extra"].get("best_epe", math.inf))
+    ddp_model: torch.nn.Module = model
+    if world_size() > 1:
+        ddp_model = torch.nn.parallel.DistributedDataParallel(model)
+
+    t0 = time.time()
+    steps_per_epoch = len(loader)
+    out_of_time = False
+    best_stats: dict[str, float] = {}
+    for epoch in range(start_epoch, cfg.optim.epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        train_set.set_epoch(epoch)
+        for batch in loader:
+            src_kp, tgt_kp = batch["src_kp"].to(device), batch["tgt_kp"].to(device)
+            flow_gt = batch["flow"].to(device, non_blocking=True)
+            vis_gt = batch["vis"].to(device, non_blocking=True)
+            with autocast_for(device, cfg.amp):
+                pred = predict_flow(ddp_model, src_kp, tgt_kp, cfg.data.size,  # type: ignore[arg-type]
+                                    cfg.data.heatmap_radius)
+            loss, parts = flow_loss([f.float() for f in pred.flows], pred.vis_logits.float(), flow_gt, vis_gt, cfg.loss)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.optim.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            opt.step()
+            step += 1
+            if step % cfg.log_every == 0:
+                rec = {"stage": "flow", "epoch": epoch, "step": step, "loss": float(loss),
+                       **{k: float(v) for k, v in parts.items()}, "lr": opt.param_groups[0]["lr"],
+                       "pairs_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6)}
+                run.log(rec)
+                if progress and is_main():
+                    progress({**rec, "total_steps": steps_per_epoch * cfg.optim.epochs})
+            if time_budget_s is not None and time.time() - t0 > time_budget_s:
+                out_of_time = True
+                break
+        sched.step()
+        last_epoch = (epoch + 1 == cfg.optim.epochs) or out_of_time
+        if is_main() and ((epoch + 1) % cfg.val_every_epochs == 0 or last_epoch):
+            stats = validate_flow(model, val_batches, cfg.data, device, cfg.amp)
+            run.log({"stage": "flow", "epoch": epoch, "step": step, "val": stats})
+            if progress:
+                progress({"epoch": epoch, "step": step, "val": stats})
+            if stats["epe"] < best:
+                best, best_stats = stats["epe"], stats
+                save_checkpoint(run.best, step=step, epoch=epoch + 1, cfg=cfg, modules={"model": model},
+                                extra={"best_epe": best, "val": stats})
+            save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg,
+                            modules={"model": model, "opt": opt, "sched": sched}, extra={"best_epe": best})
+        if out_of_time:
+            break
+    return {"run": str(run.path), "best_epe": best, "best": best_stats, "steps": step,
+            "seconds": time.time() - t0}

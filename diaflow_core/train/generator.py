@@ -1,0 +1,257 @@
+"""Stages 2 and 3: the pose-transfer generator (with PatchGAN), then the pixel-warping net with G frozen.
+
+Each step: flow and visibility for the pair (frozen flow regressor on the device, or the analytic proxy body in
+the loader), an explicit D phase, then a G phase with L1 + perceptual + GAN (GAN on after `gan_start_epoch`).
+Validation SSIM on fixed pairs of held-out TRAINING identities picks `best.pt`; each validation writes a grid.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler, default_collate
+
+from ..data.pairs_dataset import PoseTransferPairs
+from ..errors import ConfigError
+from ..losses import PerceptualLoss, d_loss, g_loss
+from ..models.discriminator import DiscriminatorConfig, PatchDiscriminator
+from ..models.generator import GeneratorConfig, build_generator
+from ..models.pixel_warp import PixelWarper, PixelWarperConfig
+from ..pose import flip_pose, pose_heatmaps_torch
+from .common import (
+    RunDir,
+    autocast_for,
+    is_main,
+    load_checkpoint,
+    save_checkpoint,
+    seed_everything,
+    world_size,
+)
+from .flow_source import FlowSource, FlowSourceConfig
+from .gen_validate import validate_transfer
+
+__all__ = ["GenDataConfig", "GenLossConfig", "GenOptimConfig", "GenTrainConfig", "train_generator"]
+
+
+@dataclass(frozen=True)
+class GenDataConfig:
+    market_root: str = "../shared/data/market1501"
+    min_joints: int = 8
+    val_fraction: float = 0.1
+    size: tuple[int, int] = (128, 64)
+    heatmap_radius: float = 4.0
+    flip_prob: float = 0.5
+    val_pairs: int = 256
+
+
+@dataclass(frozen=True)
+class GenLossConfig:
+    perceptual_backend: Literal["vgg19", "reid", "none"]  # no default: every recipe chooses explicitly
+    perceptual_weights: str | None = None  # vgg19 state dict, or re-ID safetensors for "reid"
+    l1: float = 1.0
+    perceptual: float = 1.0
+    gan: float = 0.01
+    gan_kind: Literal["vanilla", "lsgan", "hinge"] = "vanilla"
+    gan_start_epoch: int = 2
+
+
+@dataclass(frozen=True)
+class GenOptimConfig:
+    lr_g: float = 2e-4
+    lr_d: float = 2e-5
+    betas: tuple[float, float] = (0.5, 0.999)
+    batch_size: int = 8
+    epochs: int = 30
+    lr_step_epochs: int = 10
+    lr_gamma: float = 0.5
+
+
+@dataclass(frozen=True)
+class GenTrainConfig:
+    loss: GenLossConfig
+    stage: Literal["generator", "pixel_warp"] = "generator"
+    variant: str = "full"  # a label for reports: full / no_dual / no_flow / no_vis / no_pixel_warp
+    data: GenDataConfig = field(default_factory=GenDataConfig)
+    flow: FlowSourceConfig = field(default_factory=FlowSourceConfig)
+    model: GeneratorConfig = field(default_factory=GeneratorConfig)
+    pixel_warp: PixelWarperConfig = field(default_factory=PixelWarperConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    optim: GenOptimConfig = field(default_factory=GenOptimConfig)
+    generator_weights: str | None = None  # pixel_warp stage: the frozen generator (checkpoint or safetensors)
+    seed: int = 0
+    num_workers: int = 2
+    amp: bool = True
+    channels_last: bool = True
+    log_every: int = 50
+    val_every_epochs: int = 1
+
+
+class PairCollate:
+    """Default collate plus a joint horizontal flip of both images and poses (keeps the pair consistent)."""
+
+    def __init__(self, flip_prob: float, width: int) -> None:
+        self.flip_prob, self.width = flip_prob, width
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        flips = torch.rand(len(items)) < self.flip_prob
+        for item, f in zip(items, flips.tolist(), strict=True):
+            if f:
+                for k in ("src", "tgt"):
+                    item[k] = item[k].flip(-1)
+                for k in ("src_kp", "tgt_kp"):
+                    item[k] = torch.as_tensor(flip_pose(np.asarray(item[k]), self.width))
+        return default_collate(items)
+
+
+def _load_generator_into(gen: torch.nn.Module, path: str) -> None:
+    from .common import load_safetensors_into
+
+    p = Path(path)
+    if p.suffix == ".safetensors":
+        load_safetensors_into(gen, p)
+    else:
+        load_checkpoint(p, {"generator": gen})
+
+
+def train_generator(
+    cfg: GenTrainConfig,
+    out_dir: str | os.PathLike[str],
+    device: torch.device,
+    resume: bool = False,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    time_budget_s: float | None = None,
+) -> dict[str, Any]:
+    seed_everything(cfg.seed)
+    run = RunDir.create(out_dir, cfg, resume)
+    size = cfg.data.size
+    common = dict(min_joints=cfg.data.min_joints, val_fraction=cfg.data.val_fraction, seed=cfg.seed, size=size)
+    train_set = PoseTransferPairs(cfg.data.market_root, split="train", **common)
+    val_set = PoseTransferPairs(cfg.data.market_root, split="val", **common)
+    sampler = DistributedSampler(train_set, seed=cfg.seed) if world_size() > 1 else None
+    loader = DataLoader(
+        train_set, batch_size=max(1, cfg.optim.batch_size // world_size()), shuffle=sampler is None,
+        sampler=sampler, drop_last=True, num_workers=cfg.num_workers,
+        collate_fn=PairCollate(cfg.data.flip_prob, size[1]), persistent_workers=cfg.num_workers > 0,
+        pin_memory=device.type == "cuda",
+    )
+    val_idx = np.linspace(0, len(val_set) - 1, min(cfg.data.val_pairs, len(val_set))).astype(int)
+    val_batches = [default_collate([val_set[int(j)] for j in val_idx[i : i + 32]]) for i in range(0, len(val_idx), 32)]
+
+    flow_src = FlowSource(cfg.flow, size, cfg.data.heatmap_radius, device)
+    gen = build_generator(cfg.model).to(device)
+    mem = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    gen = gen.to(memory_format=mem)
+    if cfg.stage == "pixel_warp":
+        if not cfg.generator_weights:
+            raise ConfigError("stage pixel_warp needs generator_weights (the trained, frozen generator)")
+        _load_generator_into(gen, cfg.generator_weights)
+        gen.eval().requires_grad_(False)
+        net: torch.nn.Module = PixelWarper(cfg.pixel_warp).to(device).to(memory_format=mem)
+    else:
+        net = gen
+    disc = PatchDiscriminator(cfg.discriminator).to(device).to(memory_format=mem)
+    perceptual = PerceptualLoss(cfg.loss.perceptual_backend, weights_path=cfg.loss.perceptual_weights).to(device)
+    opt_g = torch.optim.Adam(net.parameters(), lr=cfg.optim.lr_g, betas=cfg.optim.betas)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.optim.lr_d, betas=cfg.optim.betas)
+    sched_g = torch.optim.lr_scheduler.StepLR(opt_g, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
+    sched_d = torch.optim.lr_scheduler.StepLR(opt_d, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
+    modules = {"net": net, "disc": disc, "opt_g": opt_g, "opt_d": opt_d, "sched_g": sched_g, "sched_d": sched_d}
+    start_epoch, step, best = 0, 0, -math.inf
+    if resume and run.last.is_file():
+        info = load_checkpoint(run.last, modules, device)
+        start_epoch, step, best = info["epoch"], info["step"], float(info["extra"].get("best_ssim", -math.inf))
+    net_ddp = torch.nn.parallel.DistributedDataParallel(net) if world_size() > 1 else net
+    disc_ddp = torch.nn.parallel.DistributedDataParallel(disc) if world_size() > 1 else disc
+
+    def forward(b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        p2 = pose_heatmaps_torch(b["tgt_kp"], size, cfg.data.heatmap_radius).to(memory_format=mem)
+        flow, vis = flow_src(b["src_kp"], b["tgt_kp"])
+        if cfg.stage == "pixel_warp":
+            with torch.no_grad():
+                coarse = gen(b["src"], p2, flow, vis)
+            out = net_ddp(b["src"], coarse.detach(), flow, vis)[0]
+        else:
+            out = net_ddp(b["src"], p2, flow, vis)
+        return out, p2
+
+    def generate(b: dict[str, torch.Tensor]) -> torch.Tensor:
+        with autocast_for(device, cfg.amp):
+            return forward(b)[0].float()
+
+    t0 = time.time()
+    best_stats: dict[str, float] = {}
+    out_of_time = False
+    for epoch in range(start_epoch, cfg.optim.epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        train_set.set_epoch(epoch)
+        use_gan = cfg.loss.gan > 0 and epoch >= cfg.loss.gan_start_epoch
+        for raw in loader:
+            b = {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in raw.items()}
+            b["src"] = b["src"].contiguous(memory_format=mem)
+            with autocast_for(device, cfg.amp):
+                fake, p2 = forward(b)
+            parts: dict[str, float] = {}
+            if use_gan:
+                with autocast_for(device, cfg.amp):
+                    real_logits = disc_ddp(torch.cat([b["src"], p2, b["tgt"]], 1))
+                    fake_logits = disc_ddp(torch.cat([b["src"], p2, fake.detach()], 1))
+                loss_d = d_loss(real_logits.float(), fake_logits.float(), cfg.loss.gan_kind)
+                opt_d.zero_grad(set_to_none=True)
+                loss_d.backward()
+                opt_d.step()
+                parts["d"] = float(loss_d)
+            fake32 = fake.float()
+            loss_l1 = (fake32 - b["tgt"]).abs().mean()
+            loss = cfg.loss.l1 * loss_l1
+            parts["l1"] = float(loss_l1)
+            if cfg.loss.perceptual > 0 and cfg.loss.perceptual_backend != "none":
+                with autocast_for(device, cfg.amp):
+                    loss_p = perceptual(fake, b["tgt"]).float()
+                loss = loss + cfg.loss.perceptual * loss_p
+                parts["perceptual"] = float(loss_p)
+            if use_gan:
+                with autocast_for(device, cfg.amp):
+                    gl = g_loss(disc_ddp(torch.cat([b["src"], p2, fake], 1)).float(), cfg.loss.gan_kind)
+                loss = loss + cfg.loss.gan * gl
+                parts["g_gan"] = float(gl)
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            step += 1
+            if step % cfg.log_every == 0:
+                rec = {"stage": cfg.stage, "epoch": epoch, "step": step, "loss": float(loss), **parts,
+                       "lr_g": opt_g.param_groups[0]["lr"],
+                       "img_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6)}
+                run.log(rec)
+                if progress and is_main():
+                    progress({**rec, "total_steps": len(loader) * cfg.optim.epochs})
+            if time_budget_s is not None and time.time() - t0 > time_budget_s:
+                out_of_time = True
+                break
+        sched_g.step()
+        sched_d.step()
+        last = epoch + 1 == cfg.optim.epochs or out_of_time
+        if is_main() and ((epoch + 1) % cfg.val_every_epochs == 0 or last):
+            net.eval()
+            stats = validate_transfer(generate, val_batches, device, run.path / f"val_epoch{epoch + 1:03d}.png")
+            net.train()
+            run.log({"stage": cfg.stage, "epoch": epoch, "step": step, "val": stats})
+            if progress:
+                progress({"epoch": epoch, "step": step, "val": stats})
+            if stats["ssim"] > best:
+                best, best_stats = stats["ssim"], stats
+                save_checkpoint(run.best, step=step, epoch=epoch + 1, cfg=cfg, modules={"net": net},
+                                extra={"best_ssim": best, "val": stats})
+            save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg, modules=modules, extra={"best_ssim": best})
+        if out_of_time:
+            break
+    return {"run": str(run.path), "best_ssim": best, "best": best_stats, "steps": step, "seconds": time.time() - t0}
