@@ -119,8 +119,15 @@ class RunDir:
             fh.flush()
 
 
-def save_checkpoint(path: Path, *, step: int, epoch: int, cfg: Any, modules: Mapping[str, Any],
-                    extra: Mapping[str, Any] | None = None) -> None:
+def save_checkpoint(
+    path: Path,
+    *,
+    step: int,
+    epoch: int,
+    cfg: Any,
+    modules: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> None:
     """Save state dicts of `modules` (models, optimisers, schedulers) plus primitives, atomically, rank 0 only."""
     if not is_main():
         return
@@ -155,8 +162,9 @@ def load_checkpoint(path: Path, modules: Mapping[str, Any], map_location: str | 
     return {k: state[k] for k in ("step", "epoch", "config", "extra")}
 
 
-def save_safetensors(model: torch.nn.Module, path: Path, metadata: Mapping[str, Any] | None = None,
-                     half: bool = False) -> None:
+def save_safetensors(
+    model: torch.nn.Module, path: Path, metadata: Mapping[str, Any] | None = None, half: bool = False
+) -> None:
     """Model weights for shipping: safetensors (no pickle), optionally fp16 for floating tensors."""
     from safetensors.torch import save_file
 

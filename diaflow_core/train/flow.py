@@ -83,8 +83,9 @@ def _annotation_path(cfg: FlowDataConfig) -> Path:
     return p if p.is_absolute() else Path(cfg.market_root) / p
 
 
-def predict_flow(model: FlowRegressor, src_kp: torch.Tensor, tgt_kp: torch.Tensor, size: tuple[int, int],
-                 radius: float) -> FlowPrediction:
+def predict_flow(
+    model: FlowRegressor, src_kp: torch.Tensor, tgt_kp: torch.Tensor, size: tuple[int, int], radius: float
+) -> FlowPrediction:
     """Poses (B, 18, 2) -> flows per scale (finest first, pixels) and visibility logits; heatmaps on the device."""
     p1 = pose_heatmaps_torch(src_kp, size, radius)
     p2 = pose_heatmaps_torch(tgt_kp, size, radius)
@@ -92,8 +93,13 @@ def predict_flow(model: FlowRegressor, src_kp: torch.Tensor, tgt_kp: torch.Tenso
 
 
 @torch.no_grad()
-def validate_flow(model: FlowRegressor, batches: list[dict[str, torch.Tensor]], cfg: FlowDataConfig,
-                  device: torch.device, amp: bool) -> dict[str, float]:
+def validate_flow(
+    model: FlowRegressor,
+    batches: list[dict[str, torch.Tensor]],
+    cfg: FlowDataConfig,
+    device: torch.device,
+    amp: bool,
+) -> dict[str, float]:
     model.eval()
     stats = FlowStats()
     for b in batches:
@@ -116,16 +122,26 @@ def train_flow(
     seed_everything(cfg.seed)
     run = RunDir.create(out_dir, cfg, resume)
     poses, _ = read_annotations(_annotation_path(cfg.data), on_error="skip")
-    common = dict(cross_fraction=cfg.data.cross_identity, min_joints=cfg.data.min_joints,
-                  val_fraction=cfg.data.val_fraction, seed=cfg.seed)
+    common = dict(
+        cross_fraction=cfg.data.cross_identity,
+        min_joints=cfg.data.min_joints,
+        val_fraction=cfg.data.val_fraction,
+        seed=cfg.seed,
+    )
     train_set = PosePairs(poses, split="train", **common)
     val_set = PosePairs(poses, split="val", **common)
     sampler = DistributedSampler(train_set, seed=cfg.seed) if world_size() > 1 else None
     per_rank = max(1, cfg.optim.batch_size // world_size())
     loader = DataLoader(
-        train_set, batch_size=per_rank, shuffle=sampler is None, sampler=sampler, drop_last=True,
-        num_workers=cfg.num_workers, collate_fn=FlowCollate(cfg.data.size, cfg.augment, cfg.seed),
-        persistent_workers=cfg.num_workers > 0, pin_memory=device.type == "cuda",
+        train_set,
+        batch_size=per_rank,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=True,
+        num_workers=cfg.num_workers,
+        collate_fn=FlowCollate(cfg.data.size, cfg.augment, cfg.seed),
+        persistent_workers=False,
+        pin_memory=device.type == "cuda",
     )
     val_collate = FlowCollate(cfg.data.size, None)
     n_val = min(cfg.data.val_pairs, len(val_set))
@@ -134,8 +150,9 @@ def train_flow(
     model = FlowRegressor(cfg.model).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas,
-                           weight_decay=cfg.optim.weight_decay)
+    opt = torch.optim.Adam(
+        model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, weight_decay=cfg.optim.weight_decay
+    )
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
     start_epoch, step, best = 0, 0, math.inf
     if resume and run.last.is_file():
@@ -159,8 +176,13 @@ def train_flow(
             flow_gt = batch["flow"].to(device, non_blocking=True)
             vis_gt = batch["vis"].to(device, non_blocking=True)
             with autocast_for(device, cfg.amp):
-                pred = predict_flow(ddp_model, src_kp, tgt_kp, cfg.data.size,  # type: ignore[arg-type]
-                                    cfg.data.heatmap_radius)
+                pred = predict_flow(
+                    ddp_model,
+                    src_kp,
+                    tgt_kp,
+                    cfg.data.size,  # type: ignore[arg-type]
+                    cfg.data.heatmap_radius,
+                )
             loss, parts = flow_loss([f.float() for f in pred.flows], pred.vis_logits.float(), flow_gt, vis_gt, cfg.loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -169,9 +191,15 @@ def train_flow(
             opt.step()
             step += 1
             if step % cfg.log_every == 0:
-                rec = {"stage": "flow", "epoch": epoch, "step": step, "loss": float(loss),
-                       **{k: float(v) for k, v in parts.items()}, "lr": opt.param_groups[0]["lr"],
-                       "pairs_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6)}
+                rec = {
+                    "stage": "flow",
+                    "epoch": epoch,
+                    "step": step,
+                    "loss": float(loss),
+                    **{k: float(v) for k, v in parts.items()},
+                    "lr": opt.param_groups[0]["lr"],
+                    "pairs_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
+                }
                 run.log(rec)
                 if progress and is_main():
                     progress({**rec, "total_steps": steps_per_epoch * cfg.optim.epochs})
@@ -187,11 +215,28 @@ def train_flow(
                 progress({"epoch": epoch, "step": step, "val": stats})
             if stats["epe"] < best:
                 best, best_stats = stats["epe"], stats
-                save_checkpoint(run.best, step=step, epoch=epoch + 1, cfg=cfg, modules={"model": model},
-                                extra={"best_epe": best, "val": stats})
-            save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg,
-                            modules={"model": model, "opt": opt, "sched": sched}, extra={"best_epe": best})
+                save_checkpoint(
+                    run.best,
+                    step=step,
+                    epoch=epoch + 1,
+                    cfg=cfg,
+                    modules={"model": model},
+                    extra={"best_epe": best, "val": stats},
+                )
+            save_checkpoint(
+                run.last,
+                step=step,
+                epoch=epoch + 1,
+                cfg=cfg,
+                modules={"model": model, "opt": opt, "sched": sched},
+                extra={"best_epe": best},
+            )
         if out_of_time:
             break
-    return {"run": str(run.path), "best_epe": best, "best": best_stats, "steps": step,
-            "seconds": time.time() - t0}
+    return {
+        "run": str(run.path),
+        "best_epe": best,
+        "best": best_stats,
+        "steps": step,
+        "seconds": time.time() - t0,
+    }

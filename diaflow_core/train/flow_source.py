@@ -63,5 +63,7 @@ class FlowSource:
         from ..proxy3d import compute_flow_batch
 
         flow, vis = compute_flow_batch(np.asarray(src_kp.cpu()), np.asarray(tgt_kp.cpu()), size=self.size)
-        return (torch.as_tensor(flow, dtype=torch.float32, device=self.device),
-                torch.as_tensor(vis, device=self.device).long())
+        return (
+            torch.as_tensor(flow, dtype=torch.float32, device=self.device),
+            torch.as_tensor(vis, device=self.device).long(),
+        )

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, DistributedSampler, default_collate
 
 from ..data.pairs_dataset import PoseTransferPairs
 from ..errors import ConfigError
-from ..losses import PerceptualLoss, d_loss, g_loss
+from ..losses import PerceptualConfig, PerceptualLoss, d_loss, g_loss
 from ..models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from ..models.generator import GeneratorConfig, build_generator
 from ..models.pixel_warp import PixelWarper, PixelWarperConfig
@@ -54,11 +54,10 @@ class GenDataConfig:
 
 @dataclass(frozen=True)
 class GenLossConfig:
-    perceptual_backend: Literal["vgg19", "reid", "none"]  # no default: every recipe chooses explicitly
-    perceptual_weights: str | None = None  # vgg19 state dict, or re-ID safetensors for "reid"
-    l1: float = 1.0
-    perceptual: float = 1.0
-    gan: float = 0.01
+    perceptual: PerceptualConfig  # no default: every recipe chooses its feature backend explicitly
+    l1_weight: float = 1.0
+    perceptual_weight: float = 1.0
+    gan_weight: float = 0.01
     gan_kind: Literal["vanilla", "lsgan", "hinge"] = "vanilla"
     gan_start_epoch: int = 2
 
@@ -121,6 +120,17 @@ def _load_generator_into(gen: torch.nn.Module, path: str) -> None:
         load_checkpoint(p, {"generator": gen})
 
 
+def _build_perceptual(cfg: PerceptualConfig) -> PerceptualLoss:
+    """vgg19 / none straight from the recipe; reid loads the project's re-ID network from `weights_path`."""
+    if cfg.backend != "reid":
+        return PerceptualLoss.from_config(cfg)
+    from ..reid.weights import load_reid_model
+
+    if not cfg.weights_path:
+        raise ConfigError("perceptual backend 'reid' needs weights_path: the re-ID network's safetensors file")
+    return PerceptualLoss.from_config(cfg, load_reid_model(cfg.weights_path))
+
+
 def train_generator(
     cfg: GenTrainConfig,
     out_dir: str | os.PathLike[str],
@@ -137,9 +147,14 @@ def train_generator(
     val_set = PoseTransferPairs(cfg.data.market_root, split="val", **common)
     sampler = DistributedSampler(train_set, seed=cfg.seed) if world_size() > 1 else None
     loader = DataLoader(
-        train_set, batch_size=max(1, cfg.optim.batch_size // world_size()), shuffle=sampler is None,
-        sampler=sampler, drop_last=True, num_workers=cfg.num_workers,
-        collate_fn=PairCollate(cfg.data.flip_prob, size[1]), persistent_workers=cfg.num_workers > 0,
+        train_set,
+        batch_size=max(1, cfg.optim.batch_size // world_size()),
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=True,
+        num_workers=cfg.num_workers,
+        collate_fn=PairCollate(cfg.data.flip_prob, size[1]),
+        persistent_workers=False,
         pin_memory=device.type == "cuda",
     )
     val_idx = np.linspace(0, len(val_set) - 1, min(cfg.data.val_pairs, len(val_set))).astype(int)
@@ -158,16 +173,27 @@ def train_generator(
     else:
         net = gen
     disc = PatchDiscriminator(cfg.discriminator).to(device).to(memory_format=mem)
-    perceptual = PerceptualLoss(cfg.loss.perceptual_backend, weights_path=cfg.loss.perceptual_weights).to(device)
+    perceptual = _build_perceptual(cfg.loss.perceptual).to(device)
     opt_g = torch.optim.Adam(net.parameters(), lr=cfg.optim.lr_g, betas=cfg.optim.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.optim.lr_d, betas=cfg.optim.betas)
     sched_g = torch.optim.lr_scheduler.StepLR(opt_g, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
     sched_d = torch.optim.lr_scheduler.StepLR(opt_d, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
-    modules = {"net": net, "disc": disc, "opt_g": opt_g, "opt_d": opt_d, "sched_g": sched_g, "sched_d": sched_d}
+    modules = {
+        "net": net,
+        "disc": disc,
+        "opt_g": opt_g,
+        "opt_d": opt_d,
+        "sched_g": sched_g,
+        "sched_d": sched_d,
+    }
     start_epoch, step, best = 0, 0, -math.inf
     if resume and run.last.is_file():
         info = load_checkpoint(run.last, modules, device)
-        start_epoch, step, best = info["epoch"], info["step"], float(info["extra"].get("best_ssim", -math.inf))
+        start_epoch, step, best = (
+            info["epoch"],
+            info["step"],
+            float(info["extra"].get("best_ssim", -math.inf)),
+        )
     net_ddp = torch.nn.parallel.DistributedDataParallel(net) if world_size() > 1 else net
     disc_ddp = torch.nn.parallel.DistributedDataParallel(disc) if world_size() > 1 else disc
 
@@ -193,7 +219,7 @@ def train_generator(
         if sampler is not None:
             sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
-        use_gan = cfg.loss.gan > 0 and epoch >= cfg.loss.gan_start_epoch
+        use_gan = cfg.loss.gan_weight > 0 and epoch >= cfg.loss.gan_start_epoch
         for raw in loader:
             b = {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in raw.items()}
             b["src"] = b["src"].contiguous(memory_format=mem)
@@ -202,35 +228,41 @@ def train_generator(
             parts: dict[str, float] = {}
             if use_gan:
                 with autocast_for(device, cfg.amp):
-                    real_logits = disc_ddp(torch.cat([b["src"], p2, b["tgt"]], 1))
-                    fake_logits = disc_ddp(torch.cat([b["src"], p2, fake.detach()], 1))
+                    real_logits = disc_ddp(b["src"], p2, b["tgt"])
+                    fake_logits = disc_ddp(b["src"], p2, fake.detach())
                 loss_d = d_loss(real_logits.float(), fake_logits.float(), cfg.loss.gan_kind)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
-                parts["d"] = float(loss_d)
+                parts["d"] = loss_d.item()
             fake32 = fake.float()
             loss_l1 = (fake32 - b["tgt"]).abs().mean()
-            loss = cfg.loss.l1 * loss_l1
-            parts["l1"] = float(loss_l1)
-            if cfg.loss.perceptual > 0 and cfg.loss.perceptual_backend != "none":
+            loss = cfg.loss.l1_weight * loss_l1
+            parts["l1"] = loss_l1.item()
+            if cfg.loss.perceptual_weight > 0 and cfg.loss.perceptual.backend != "none":
                 with autocast_for(device, cfg.amp):
                     loss_p = perceptual(fake, b["tgt"]).float()
-                loss = loss + cfg.loss.perceptual * loss_p
-                parts["perceptual"] = float(loss_p)
+                loss = loss + cfg.loss.perceptual_weight * loss_p
+                parts["perceptual"] = loss_p.item()
             if use_gan:
                 with autocast_for(device, cfg.amp):
-                    gl = g_loss(disc_ddp(torch.cat([b["src"], p2, fake], 1)).float(), cfg.loss.gan_kind)
-                loss = loss + cfg.loss.gan * gl
-                parts["g_gan"] = float(gl)
+                    gl = g_loss(disc_ddp(b["src"], p2, fake).float(), cfg.loss.gan_kind)
+                loss = loss + cfg.loss.gan_weight * gl
+                parts["g_gan"] = gl.item()
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
             opt_g.step()
             step += 1
             if step % cfg.log_every == 0:
-                rec = {"stage": cfg.stage, "epoch": epoch, "step": step, "loss": float(loss), **parts,
-                       "lr_g": opt_g.param_groups[0]["lr"],
-                       "img_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6)}
+                rec = {
+                    "stage": cfg.stage,
+                    "epoch": epoch,
+                    "step": step,
+                    "loss": loss.item(),
+                    **parts,
+                    "lr_g": opt_g.param_groups[0]["lr"],
+                    "img_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
+                }
                 run.log(rec)
                 if progress and is_main():
                     progress({**rec, "total_steps": len(loader) * cfg.optim.epochs})
@@ -249,9 +281,21 @@ def train_generator(
                 progress({"epoch": epoch, "step": step, "val": stats})
             if stats["ssim"] > best:
                 best, best_stats = stats["ssim"], stats
-                save_checkpoint(run.best, step=step, epoch=epoch + 1, cfg=cfg, modules={"net": net},
-                                extra={"best_ssim": best, "val": stats})
+                save_checkpoint(
+                    run.best,
+                    step=step,
+                    epoch=epoch + 1,
+                    cfg=cfg,
+                    modules={cfg.stage: net},
+                    extra={"best_ssim": best, "val": stats},
+                )
             save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg, modules=modules, extra={"best_ssim": best})
         if out_of_time:
             break
-    return {"run": str(run.path), "best_ssim": best, "best": best_stats, "steps": step, "seconds": time.time() - t0}
+    return {
+        "run": str(run.path),
+        "best_ssim": best,
+        "best": best_stats,
+        "steps": step,
+        "seconds": time.time() - t0,
+    }

@@ -16,7 +16,7 @@ os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "di
 from diaflow_core import __version__  # noqa: E402
 from diaflow_core.errors import DiaflowError  # noqa: E402
 
-from . import info  # noqa: E402
+from . import info, train_cmd  # noqa: E402
 
 app = typer.Typer(
     name="reid-augment",
@@ -42,6 +42,11 @@ def _root(
 
 
 app.command("info", help="Versions, device, usable pose backends, weights found, data roots.")(info.info)
+
+train_app = typer.Typer(help="Train a model stage from a YAML recipe.", no_args_is_help=True)
+train_app.command("flow")(train_cmd.train_flow)
+train_app.command("generator")(train_cmd.train_generator)
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:
