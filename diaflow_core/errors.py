@@ -21,3 +21,7 @@ class WeightsError(DiaflowError):
 
 class BackendUnavailable(DiaflowError):
     """An optional backend (pose estimator, detector, metric network) cannot run here."""
+
+
+class ShapeError(DiaflowError, ValueError):
+    """A tensor or array has the wrong shape or dtype for an op (also a ValueError for callers that expect one)."""

@@ -131,3 +131,11 @@ def tiny_market(tmp_path):
     pairs = ["from,to"] + [f"{a},{b}" for a, b in zip(test_names[::2], test_names[1::2], strict=False)]
     (root / "market-pairs-test.csv").write_text("\n".join(pairs) + "\n")
     return root
+
+
+@pytest.fixture()
+def standing_pose():
+    """STANDING_POSE as a float32 (18, 2) numpy array."""
+    import numpy as np
+
+    return np.array(STANDING_POSE, np.float32)

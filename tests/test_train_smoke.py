@@ -83,3 +83,30 @@ def test_perceptual_backend_must_be_chosen():
     with pytest.raises(TypeError):
         GenLossConfig()  # type: ignore[call-arg]
     assert GenLossConfig(perceptual=PerceptualConfig(backend="none")).perceptual.backend == "none"
+
+
+def test_export_and_pose_transfer(tiny_market, flow_weights, tmp_path, standing_pose):
+    import shutil
+
+    from diaflow_core.infer import PoseTransfer, export_weights
+
+    cfg = load_recipe(
+        GenTrainConfig,
+        "recipes/market1501_generator.yaml",
+        [*TINY_GEN, f"data.market_root={tiny_market}", f"flow.weights={flow_weights}", "optim.epochs=1"],
+    )
+    train_generator(cfg, tmp_path / "gen", torch.device("cpu"))
+    folder = tmp_path / "weights"
+    out = export_weights(tmp_path / "gen" / "checkpoints" / "best.pt", "generator", folder, half=True)
+    assert out.is_file() and out.with_suffix(".json").is_file()
+    shutil.copy(flow_weights, folder / "flow.safetensors")
+    shutil.copy(flow_weights.with_suffix(".json"), folder / "flow.json")
+    pt = PoseTransfer.load(folder, flow="learned")
+    src = torch.rand(2, 3, 128, 64) * 2 - 1
+    kp = torch.from_numpy(standing_pose).expand(2, 18, 2).clone()
+    a = pt.transfer(src, kp, kp + 2.0)
+    assert a.shape == (2, 3, 128, 64) and a.abs().max() <= 1.0
+    assert torch.equal(a, pt.transfer(src, kp, kp + 2.0))  # eval mode: deterministic
+    assert len(pt.weights_hash) == 12
+    with pytest.raises(ValueError):
+        pt.transfer(src[:, :, :64], kp, kp)

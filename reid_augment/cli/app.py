@@ -16,7 +16,7 @@ os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "di
 from diaflow_core import __version__  # noqa: E402
 from diaflow_core.errors import DiaflowError  # noqa: E402
 
-from . import info, train_cmd  # noqa: E402
+from . import info, train_cmd, weights_cmd  # noqa: E402
 
 app = typer.Typer(
     name="reid-augment",
@@ -47,6 +47,10 @@ train_app = typer.Typer(help="Train a model stage from a YAML recipe.", no_args_
 train_app.command("flow")(train_cmd.train_flow)
 train_app.command("generator")(train_cmd.train_generator)
 app.add_typer(train_app, name="train")
+
+weights_app = typer.Typer(help="Manage model weights.", no_args_is_help=True)
+weights_app.command("export")(weights_cmd.export)
+app.add_typer(weights_app, name="weights")
 
 
 def main() -> None:

@@ -1,0 +1,155 @@
+"""PoseTransfer: load the shipped (or given) weights and re-pose people.
+
+Pipeline per batch: poses -> flow + visibility (the learned regressor, or the analytic proxy body) ->
+dual-path generator -> pixel-warping blend when its weights exist. Inputs and outputs are (B, 3, 128, 64)
+images in [-1, 1] and (B, 18, 2) keypoints, (x, y) pixels, NaN = missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from .config import from_dict
+from .errors import WeightsError
+from .models.generator import GeneratorConfig, build_generator
+from .models.pixel_warp import PixelWarper, PixelWarperConfig
+from .pose import pose_heatmaps_torch
+from .train.common import load_safetensors_into
+from .train.flow_source import FlowSource, FlowSourceConfig
+from .weights import file_sha256, find_weights
+
+__all__ = ["PoseTransfer", "export_weights"]
+
+FlowMode = Literal["learned", "analytic"]
+
+
+def _sidecar(path: Path) -> dict[str, Any]:
+    meta = path.with_suffix(".json")
+    if not meta.is_file():
+        raise WeightsError(f"{path}: no config sidecar {meta.name} beside it")
+    return json.loads(meta.read_text())
+
+
+def _find(folder: Path | None, name: str, required: bool) -> Path | None:
+    if folder is not None:
+        p = folder / f"{name}.safetensors"
+        if p.is_file():
+            return p
+        if required:
+            raise WeightsError(f"{p} not found")
+        return None
+    return find_weights(name, required=required)
+
+
+class PoseTransfer:
+    """Re-pose a batch of people. Build with `PoseTransfer.load(...)`."""
+
+    def __init__(
+        self,
+        generator: torch.nn.Module,
+        flow: FlowSource,
+        pixel_warp: torch.nn.Module | None,
+        size: tuple[int, int],
+        radius: float,
+        device: torch.device,
+        weights_hash: str,
+    ) -> None:
+        self.generator, self.flow, self.pixel_warp = generator, flow, pixel_warp
+        self.size, self.radius, self.device, self.weights_hash = size, radius, device, weights_hash
+
+    @classmethod
+    def load(
+        cls,
+        weights: str | os.PathLike[str] | None = None,
+        flow: FlowMode = "learned",
+        device: str | torch.device = "cpu",
+        pixel_warp: bool = True,
+    ) -> PoseTransfer:
+        """`weights`: a folder holding generator/flow/pixel_warp .safetensors (+ .json); None = shipped ones."""
+        dev = torch.device(device)
+        folder = Path(weights) if weights is not None else None
+        gen_path = _find(folder, "generator", required=True)
+        assert gen_path is not None
+        meta = _sidecar(gen_path)
+        gen = build_generator(from_dict(GeneratorConfig, meta["model"], where=str(gen_path)))
+        load_safetensors_into(gen, gen_path)
+        gen = gen.to(dev).eval().requires_grad_(False)
+        data = meta.get("data", {})
+        size = tuple(data.get("size", (128, 64)))
+        radius = float(data.get("heatmap_radius", 4.0))
+        hashes = [file_sha256(gen_path)]
+        flow_path = _find(folder, "flow", required=flow == "learned") if flow == "learned" else None
+        if flow_path is not None:
+            hashes.append(file_sha256(flow_path))
+        src = FlowSource(FlowSourceConfig(mode=flow, weights=str(flow_path) if flow_path else None), size, radius, dev)
+        pw = None
+        pw_path = _find(folder, "pixel_warp", required=False) if pixel_warp else None
+        if pw_path is not None:
+            pw = PixelWarper(from_dict(PixelWarperConfig, _sidecar(pw_path)["model"], where=str(pw_path)))
+            load_safetensors_into(pw, pw_path)
+            pw = pw.to(dev).eval().requires_grad_(False)
+            hashes.append(file_sha256(pw_path))
+        digest = hashlib.sha256(("|".join(hashes) + f"|{flow}").encode()).hexdigest()[:12]
+        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest)
+
+    @torch.no_grad()
+    def transfer(self, src: torch.Tensor, src_kp: torch.Tensor, tgt_kp: torch.Tensor) -> torch.Tensor:
+        if src.dim() != 4 or src.shape[1] != 3 or tuple(src.shape[-2:]) != self.size:
+            raise ValueError(f"src must be (B, 3, {self.size[0]}, {self.size[1]}), got {tuple(src.shape)}")
+        if src_kp.shape != (src.shape[0], 18, 2) or tgt_kp.shape != src_kp.shape:
+            raise ValueError(f"keypoints must be (B, 18, 2), got {tuple(src_kp.shape)} and {tuple(tgt_kp.shape)}")
+        x1 = src.to(self.device, torch.float32)
+        flow, vis = self.flow(src_kp.float(), tgt_kp.float())
+        p2 = pose_heatmaps_torch(tgt_kp.to(self.device, torch.float32), self.size, self.radius)
+        out = self.generator(x1, p2, flow, vis)
+        if self.pixel_warp is not None:
+            out = self.pixel_warp(x1, out, flow, vis)[0]
+        return out.clamp(-1, 1).cpu()
+
+
+def export_weights(
+    checkpoint: str | os.PathLike[str],
+    name: str,
+    dest: str | os.PathLike[str],
+    half: bool = True,
+    metrics: dict[str, Any] | None = None,
+) -> Path:
+    """Turn a run's `best.pt` into `<dest>/<name>.safetensors` + `<name>.json` (model config, recipe, numbers)."""
+    from .models.flow_net import FlowRegressor, FlowRegressorConfig
+    from .train.common import save_safetensors
+
+    ckpt = Path(checkpoint)
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    recipe = state["config"]
+    if name == "flow":
+        model: torch.nn.Module = FlowRegressor(from_dict(FlowRegressorConfig, recipe["model"]))
+        key, model_cfg = "model", recipe["model"]
+    elif name == "generator":
+        model = build_generator(from_dict(GeneratorConfig, recipe["model"]))
+        key, model_cfg = "generator", recipe["model"]
+    elif name == "pixel_warp":
+        model = PixelWarper(from_dict(PixelWarperConfig, recipe["pixel_warp"]))
+        key, model_cfg = "pixel_warp", recipe["pixel_warp"]
+    else:
+        raise WeightsError(f"unknown weights name {name!r} (flow, generator, pixel_warp)")
+    model.load_state_dict(state["state"][key])
+    out = Path(dest) / f"{name}.safetensors"
+    save_safetensors(model, out, half=half)
+    sidecar = {
+        "model": model_cfg,
+        "data": recipe.get("data", {}),
+        "recipe": recipe,
+        "step": state["step"],
+        "epoch": state["epoch"],
+        "metrics": metrics or state.get("extra", {}).get("val", {}),
+    }
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(sidecar, indent=1))
+    os.replace(tmp, out.with_suffix(".json"))
+    return out

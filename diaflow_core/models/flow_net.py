@@ -1,0 +1,105 @@
+"""Flow regression module: (p1, p2) pose heatmaps -> multi-scale backward flow + 3-class visibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from diaflow_core.errors import ConfigError
+from diaflow_core.models.blocks import Down, ResBlock, conv_bn, level_channels
+from diaflow_core.models.unet import ResUNet, check_divisible
+from diaflow_core.ops.checks import ShapeError, check_image_like
+from diaflow_core.ops.resize import resize_flow
+from diaflow_core.ops.visibility import NUM_VIS_CLASSES
+
+__all__ = ["FlowPrediction", "FlowRegressor", "FlowRegressorConfig"]
+
+
+@dataclass(frozen=True)
+class FlowRegressorConfig:
+    """Flow regressor shape (recipe section ``flow_net``). Defaults = the Market reference (~4.9 M)."""
+
+    pose_channels: int = 18  # per pose; the input is 2 x this
+    ch_min: int = 32
+    ch_max: int = 128
+    levels: int = 4  # U-Net levels below the stem
+    stem_levels: int = 1  # stride-2 stages before the U-Net: the finest prediction is at 1 / 2**stem_levels
+    res_blocks: int = 2
+    flow_unit: float = 20.0  # raw outputs are in units of this many full-resolution pixels
+
+    def __post_init__(self) -> None:
+        if min(self.pose_channels, self.ch_min, self.levels, self.res_blocks) < 1 or self.stem_levels < 0:
+            raise ConfigError(f"FlowRegressorConfig: sizes must be positive, got {self}")
+        if self.ch_max < self.ch_min or self.flow_unit <= 0:
+            raise ConfigError(f"FlowRegressorConfig: need ch_max >= ch_min and flow_unit > 0, got {self}")
+
+
+class FlowPrediction(NamedTuple):
+    """Output of FlowRegressor.
+
+    flows: finest first. flows[0] is (B, 2, H, W) at the input size; flows[k] for k >= 1 is the
+        prediction of decoder level k-1 at (H, W) / 2**(stem_levels + k - 1). Each is in pixels OF
+        ITS OWN GRID (x, y order, backward target->source), comparable with
+        ``resize_flow(F_gt, size)``. flows[0] is flows[1] upsampled bilinearly when stem_levels > 0.
+    vis_logits: (B, 3, H, W) logits of classes 0 visible, 1 hidden, 2 background.
+    """
+
+    flows: list[torch.Tensor]
+    vis_logits: torch.Tensor
+
+
+class FlowRegressor(nn.Module):
+    """Residual U-Net from concat(p1, p2) heatmaps to flow at several scales and visibility logits.
+
+    A stem (1x1 conv, then per stem level a ResBlock and a stride-2 conv) works at full resolution
+    cheaply; the U-Net then runs from 1 / 2**stem_levels down. Each decoder level predicts a flow
+    (ReLU + 3x3 conv); raw outputs times ``flow_unit`` are full-resolution pixels, divided by the
+    level's scale to give pixels of the level grid. Visibility comes from the finest decoder level,
+    upsampled bilinearly.
+    """
+
+    def __init__(self, cfg: FlowRegressorConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg = cfg or FlowRegressorConfig()
+        chs = level_channels(cfg.stem_levels + cfg.levels, cfg.ch_min, cfg.ch_max)
+        stem: list[nn.Module] = [conv_bn(2 * cfg.pose_channels, chs[0], 1)]
+        for lvl in range(cfg.stem_levels):
+            stem += [ResBlock(chs[lvl]), Down(chs[lvl], chs[lvl + 1])]
+        self.stem = nn.Sequential(*stem)
+        unet_chs = chs[cfg.stem_levels :]
+        self.unet = ResUNet(unet_chs, cfg.res_blocks)
+        self.flow_heads = nn.ModuleList(nn.Sequential(nn.ReLU(), nn.Conv2d(c, 2, 3, padding=1)) for c in unet_chs[:-1])
+        self.vis_head = nn.Sequential(nn.ReLU(), nn.Conv2d(unet_chs[0], NUM_VIS_CLASSES, 3, padding=1))
+
+    def forward(self, p1: torch.Tensor, p2: torch.Tensor) -> FlowPrediction:
+        """p1, p2: (B, pose_channels, H, W) heatmaps of the source and target pose."""
+        cfg = self.cfg
+        for name, p in (("p1", p1), ("p2", p2)):
+            check_image_like(p, name)
+            if p.shape[1] != cfg.pose_channels:
+                raise ShapeError(f"{name} must have {cfg.pose_channels} channels, got {tuple(p.shape)}")
+        if p1.shape != p2.shape:
+            raise ShapeError(f"p1 {tuple(p1.shape)} and p2 {tuple(p2.shape)} must have one shape")
+        check_divisible(p1, cfg.stem_levels + cfg.levels)
+        size = p1.shape[-2:]
+        feats = self.unet(self.stem(torch.cat((p1, p2), dim=1)))
+        flows = [
+            head(f) * (cfg.flow_unit / 2 ** (cfg.stem_levels + k))
+            for k, (head, f) in enumerate(zip(self.flow_heads, feats, strict=True))
+        ]
+        vis = self.vis_head(feats[0])
+        if cfg.stem_levels > 0:
+            full = resize_flow(flows[0], (size[0], size[1]), mode="bilinear")
+            vis = F.interpolate(vis, size=size, mode="bilinear", align_corners=False)
+            flows = [full, *flows]
+        return FlowPrediction(flows=flows, vis_logits=vis)
+
+    @torch.no_grad()
+    def infer(self, p1: torch.Tensor, p2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Full-resolution flow (B, 2, H, W) float32 and visibility classes (B, H, W) int64."""
+        pred = self(p1, p2)
+        return pred.flows[0].float(), pred.vis_logits.argmax(dim=1)

@@ -1,0 +1,55 @@
+"""Resizing a flow field to another grid, with its values rescaled.
+
+Convention: flow (B, 2, H, W), (x, y) order, pixels of its own grid, backward target->source.
+Going from size (H, W) to (h, w), s_x = W / w and s_y = H / h; a coordinate maps as
+x_s = (x + 0.5) / s_x - 0.5 (pixel centres, as align_corners=False) and the flow VALUES divide by
+(s_x, s_y). Area averaging and bilinear interpolation with align_corners=False both follow this
+coordinate map, so a flow resized here still points at the same physical source location.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from diaflow_core.ops.checks import ShapeError, check_flow
+
+__all__ = ["resize_flow"]
+
+_MODES = ("auto", "area", "bilinear")
+
+
+def resize_flow(flow: torch.Tensor, size: tuple[int, int], mode: str = "auto") -> torch.Tensor:
+    """Resize a backward flow to ``size`` = (h, w) and rescale its values.
+
+    Args:
+        flow: (B, 2, H, W) float, pixels.
+        size: target (h, w).
+        mode: "area" (average over each output cell), "bilinear" (align_corners=False) or "auto"
+            (area when shrinking both axes, bilinear otherwise).
+    Returns:
+        (B, 2, h, w) flow in pixels of the new grid; the input itself when the size is unchanged.
+
+    Convention: (x, y) order; x values divide by W / w, y values by H / h.
+    """
+    check_flow(flow)
+    h, w = _check_size(size)
+    if mode not in _MODES:
+        raise ShapeError(f"mode must be one of {_MODES}, got {mode!r}")
+    big_h, big_w = flow.shape[-2:]
+    if (h, w) == (big_h, big_w):
+        return flow
+    if mode == "auto":
+        mode = "area" if h <= big_h and w <= big_w else "bilinear"
+    if mode == "area":
+        out = F.adaptive_avg_pool2d(flow, (h, w))
+    else:
+        out = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
+    scale = torch.tensor([w / big_w, h / big_h], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
+    return out * scale
+
+
+def _check_size(size: tuple[int, int]) -> tuple[int, int]:
+    if len(size) != 2 or any(int(s) != s or s < 1 for s in size):
+        raise ShapeError(f"size must be two positive ints (h, w), got {size!r}")
+    return int(size[0]), int(size[1])
