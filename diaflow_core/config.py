@@ -62,7 +62,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(args) != len(value):
                 raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-            return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True)))
+            return tuple(
+                _coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True))
+            )
         item = args[0] if args else Any
         out = [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(out) if origin is tuple else out
@@ -134,7 +136,9 @@ def apply_overrides(cfg: T, overrides: typing.Sequence[str]) -> T:
         for i, part in enumerate(path):
             if not isinstance(node, dict) or part not in node:
                 choices = node.keys() if isinstance(node, dict) else []
-                raise ConfigError(f"override {text!r}: no key {'.'.join(path[: i + 1])!r}{_hint(part, choices)}")
+                raise ConfigError(
+                    f"override {text!r}: no key {'.'.join(path[: i + 1])!r}{_hint(part, choices)}"
+                )
             if i == len(path) - 1:
                 node[part] = value
             else:

@@ -44,5 +44,9 @@ def test_accumulates_over_batches_exactly() -> None:
 
 def test_shape_mismatch_raises() -> None:
     with pytest.raises(ValueError):
-        FlowStats().update(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4), torch.zeros(1, 2, 4, 3),
-                           torch.zeros(1, 4, 4, dtype=torch.long))
+        FlowStats().update(
+            torch.zeros(1, 2, 4, 4),
+            torch.zeros(1, 3, 4, 4),
+            torch.zeros(1, 2, 4, 3),
+            torch.zeros(1, 4, 4, dtype=torch.long),
+        )

@@ -110,3 +110,20 @@ def test_export_and_pose_transfer(tiny_market, flow_weights, tmp_path, standing_
     assert len(pt.weights_hash) == 12
     with pytest.raises(ValueError):
         pt.transfer(src[:, :, :64], kp, kp)
+
+
+def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
+    from diaflow_core.train.flow import FlowTrainConfig, train_flow
+
+    over = [f"data.market_root={tiny_market}", "model.ch_min=8", "model.ch_max=16", "model.levels=2",
+            "optim.batch_size=4", "optim.epochs=2", "num_workers=0", "log_every=1", "data.val_pairs=8",
+            "channels_last=false", "data.min_joints=4"]
+    cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
+    res = train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
+    assert math.isfinite(res["best_epe"]) and res["best"]["vis_accuracy"] > 0
+    recs = _stats(tmp_path / "flow")
+    assert any("epe_px" in r for r in recs) and any("val" in r for r in recs)
+    res2 = train_flow(apply_overrides(cfg, ["optim.epochs=3"]), tmp_path / "flow", torch.device("cpu"), resume=True)
+    assert res2["steps"] > res["steps"]
+    with pytest.raises(Exception, match="--resume"):
+        train_flow(cfg, tmp_path / "flow", torch.device("cpu"))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
 from ..data.annotations import read_annotations
 from ..data.pairs_dataset import PosePairs
@@ -35,6 +35,7 @@ from .common import (
 )
 from .flow_data import FlowCollate
 from .pose_augment import PoseAugConfig
+from .sampling import EpochEncoded, EpochSampler
 
 __all__ = ["FlowDataConfig", "OptimConfig", "FlowTrainConfig", "train_flow", "predict_flow", "validate_flow"]
 
@@ -130,17 +131,16 @@ def train_flow(
     )
     train_set = PosePairs(poses, split="train", **common)
     val_set = PosePairs(poses, split="val", **common)
-    sampler = DistributedSampler(train_set, seed=cfg.seed) if world_size() > 1 else None
+    sampler = EpochSampler(len(train_set), seed=cfg.seed)
     per_rank = max(1, cfg.optim.batch_size // world_size())
     loader = DataLoader(
-        train_set,
+        EpochEncoded(train_set),
         batch_size=per_rank,
-        shuffle=sampler is None,
         sampler=sampler,
         drop_last=True,
         num_workers=cfg.num_workers,
         collate_fn=FlowCollate(cfg.data.size, cfg.augment, cfg.seed),
-        persistent_workers=False,
+        persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
     val_collate = FlowCollate(cfg.data.size, None)
@@ -168,9 +168,7 @@ def train_flow(
     out_of_time = False
     best_stats: dict[str, float] = {}
     for epoch in range(start_epoch, cfg.optim.epochs):
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        train_set.set_epoch(epoch)
+        sampler.set_epoch(epoch)
         for batch in loader:
             src_kp, tgt_kp = batch["src_kp"].to(device), batch["tgt_kp"].to(device)
             flow_gt = batch["flow"].to(device, non_blocking=True)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, DistributedSampler, default_collate
+from torch.utils.data import DataLoader, default_collate
 
 from ..data.pairs_dataset import PoseTransferPairs
 from ..errors import ConfigError
@@ -37,6 +37,7 @@ from .common import (
 )
 from .flow_source import FlowSource, FlowSourceConfig
 from .gen_validate import validate_transfer
+from .sampling import EpochEncoded, EpochSampler
 
 __all__ = ["GenDataConfig", "GenLossConfig", "GenOptimConfig", "GenTrainConfig", "train_generator"]
 
@@ -145,16 +146,15 @@ def train_generator(
     common = dict(min_joints=cfg.data.min_joints, val_fraction=cfg.data.val_fraction, seed=cfg.seed, size=size)
     train_set = PoseTransferPairs(cfg.data.market_root, split="train", **common)
     val_set = PoseTransferPairs(cfg.data.market_root, split="val", **common)
-    sampler = DistributedSampler(train_set, seed=cfg.seed) if world_size() > 1 else None
+    sampler = EpochSampler(len(train_set), seed=cfg.seed)
     loader = DataLoader(
-        train_set,
+        EpochEncoded(train_set),
         batch_size=max(1, cfg.optim.batch_size // world_size()),
-        shuffle=sampler is None,
         sampler=sampler,
         drop_last=True,
         num_workers=cfg.num_workers,
         collate_fn=PairCollate(cfg.data.flip_prob, size[1]),
-        persistent_workers=False,
+        persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
     val_idx = np.linspace(0, len(val_set) - 1, min(cfg.data.val_pairs, len(val_set))).astype(int)
@@ -216,9 +216,7 @@ def train_generator(
     best_stats: dict[str, float] = {}
     out_of_time = False
     for epoch in range(start_epoch, cfg.optim.epochs):
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        train_set.set_epoch(epoch)
+        sampler.set_epoch(epoch)
         use_gan = cfg.loss.gan_weight > 0 and epoch >= cfg.loss.gan_start_epoch
         for raw in loader:
             b = {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in raw.items()}
