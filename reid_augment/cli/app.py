@@ -16,7 +16,7 @@ os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "di
 from diaflow_core import __version__  # noqa: E402
 from diaflow_core.errors import DiaflowError  # noqa: E402
 
-from . import info, train_cmd, weights_cmd  # noqa: E402
+from . import augment_cmd, flow_cmd, info, poses_cmd, reid_cmd, train_cmd, weights_cmd  # noqa: E402
 
 app = typer.Typer(
     name="reid-augment",
@@ -46,7 +46,26 @@ app.command("info", help="Versions, device, usable pose backends, weights found,
 train_app = typer.Typer(help="Train a model stage from a YAML recipe.", no_args_is_help=True)
 train_app.command("flow")(train_cmd.train_flow)
 train_app.command("generator")(train_cmd.train_generator)
+train_app.command("reid")(reid_cmd.train_reid)
 app.add_typer(train_app, name="train")
+
+evaluate_app = typer.Typer(help="Measure a model on the standard protocol.", no_args_is_help=True)
+evaluate_app.command("reid")(reid_cmd.evaluate_reid)
+app.add_typer(evaluate_app, name="evaluate")
+
+app.command("augment", help="Write pose-transferred samples of every identity into a re-ID dataset folder.")(
+    augment_cmd.augment
+)
+app.command("demo", help="The main job on an embedded scene: no dataset, no network.")(augment_cmd.demo)
+
+flow_app = typer.Typer(help="Proxy-body flow ground truth and the flow regressor.", no_args_is_help=True)
+flow_app.command("show")(flow_cmd.flow_show)
+app.add_typer(flow_app, name="flow")
+
+poses_app = typer.Typer(help="Target-pose banks.", no_args_is_help=True)
+poses_app.command("build")(poses_cmd.poses_build)
+poses_app.command("show")(poses_cmd.poses_show)
+app.add_typer(poses_app, name="poses")
 
 weights_app = typer.Typer(help="Manage model weights.", no_args_is_help=True)
 weights_app.command("export")(weights_cmd.export)

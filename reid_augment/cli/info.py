@@ -13,8 +13,20 @@ from rich.table import Table
 from diaflow_core import __version__
 from diaflow_core.weights import list_weights, read_meta
 
-_PACKAGES = ("torch", "torchvision", "numpy", "opencv-python", "mediapipe", "albumentations", "typer", "safetensors",
-             "scikit-image", "torchmetrics", "ultralytics", "mmpose")
+_PACKAGES = (
+    "torch",
+    "torchvision",
+    "numpy",
+    "opencv-python",
+    "mediapipe",
+    "albumentations",
+    "typer",
+    "safetensors",
+    "scikit-image",
+    "torchmetrics",
+    "ultralytics",
+    "mmpose",
+)
 
 
 def _version(dist: str) -> str:
@@ -29,14 +41,26 @@ def _backend_status() -> list[tuple[str, bool, str]]:
     try:
         mp = importlib.import_module("mediapipe")
         model = Path(mp.__file__).parent / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
-        rows.append(("mediapipe", model.is_file(), f"BlazePose full, {'shipped' if model.is_file() else 'model missing'}"))
+        rows.append(
+            (
+                "mediapipe",
+                model.is_file(),
+                f"BlazePose full, {'shipped' if model.is_file() else 'model missing'}",
+            )
+        )
     except Exception as exc:  # an import failure is what we report, whatever its type
         rows.append(("mediapipe", False, f"not importable: {exc}"))
     try:
         importlib.import_module("ultralytics")
-        rows.append(("yolo", True, "ultralytics installed (AGPL-3.0); weights download on first use or --yolo-weights"))
+        rows.append(
+            (
+                "yolo",
+                True,
+                "ultralytics installed (AGPL-3.0); weights download on first use or --yolo-weights",
+            )
+        )
     except Exception:
-        rows.append(("yolo", False, "pip install 'diaflow\[yolo]' (AGPL-3.0)"))
+        rows.append(("yolo", False, r"pip install 'diaflow\[yolo]' (AGPL-3.0)"))
     try:
         importlib.import_module("mmpose")
         rows.append(("mmpose", True, "installed"))
