@@ -29,6 +29,7 @@ from .common import (
     autocast_for,
     is_main,
     load_checkpoint,
+    load_safetensors_into,
     save_checkpoint,
     seed_everything,
     world_size,
@@ -77,6 +78,7 @@ class FlowTrainConfig:
     channels_last: bool = True
     log_every: int = 50
     val_every_epochs: int = 1
+    init_weights: str | None = None  # start from these safetensors (fresh optimiser), e.g. the shipped weights
 
 
 def _annotation_path(cfg: FlowDataConfig) -> Path:
@@ -155,6 +157,8 @@ def train_flow(
     )
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
     start_epoch, step, best = 0, 0, math.inf
+    if cfg.init_weights and not (resume and run.last.is_file()):
+        load_safetensors_into(model, Path(cfg.init_weights))
     if resume and run.last.is_file():
         info = load_checkpoint(run.last, {"model": model, "opt": opt, "sched": sched}, device)
         start_epoch, step = info["epoch"], info["step"]

@@ -86,6 +86,7 @@ class GenTrainConfig:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     optim: GenOptimConfig = field(default_factory=GenOptimConfig)
     generator_weights: str | None = None  # pixel_warp stage: the frozen generator (checkpoint or safetensors)
+    init_weights: str | None = None  # start the trained net from these safetensors (fresh optimiser)
     seed: int = 0
     num_workers: int = 2
     amp: bool = True
@@ -111,14 +112,15 @@ class PairCollate:
         return default_collate(items)
 
 
-def _load_generator_into(gen: torch.nn.Module, path: str) -> None:
+def _load_generator_into(net: torch.nn.Module, path: str, key: str = "generator") -> None:
+    """Weights from shipped safetensors or from a training checkpoint's `key` entry."""
     from .common import load_safetensors_into
 
     p = Path(path)
     if p.suffix == ".safetensors":
-        load_safetensors_into(gen, p)
+        load_safetensors_into(net, p)
     else:
-        load_checkpoint(p, {"generator": gen})
+        load_checkpoint(p, {key: net})
 
 
 def _build_perceptual(cfg: PerceptualConfig) -> PerceptualLoss:
@@ -187,6 +189,8 @@ def train_generator(
         "sched_d": sched_d,
     }
     start_epoch, step, best = 0, 0, -math.inf
+    if cfg.init_weights and not (resume and run.last.is_file()):
+        _load_generator_into(net, cfg.init_weights, cfg.stage)
     if resume and run.last.is_file():
         info = load_checkpoint(run.last, modules, device)
         start_epoch, step, best = (

@@ -16,7 +16,7 @@ os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "di
 from diaflow_core import __version__  # noqa: E402
 from diaflow_core.errors import DiaflowError  # noqa: E402
 
-from . import augment_cmd, flow_cmd, info, poses_cmd, reid_cmd, train_cmd, weights_cmd  # noqa: E402
+from . import augment_cmd, eval_cmd, flow_cmd, info, poses_cmd, reid_cmd, train_cmd, weights_cmd  # noqa: E402
 
 app = typer.Typer(
     name="reid-augment",
@@ -51,6 +51,7 @@ app.add_typer(train_app, name="train")
 
 evaluate_app = typer.Typer(help="Measure a model on the standard protocol.", no_args_is_help=True)
 evaluate_app.command("reid")(reid_cmd.evaluate_reid)
+evaluate_app.command("transfer")(eval_cmd.evaluate_transfer)
 app.add_typer(evaluate_app, name="evaluate")
 
 app.command("augment", help="Write pose-transferred samples of every identity into a re-ID dataset folder.")(

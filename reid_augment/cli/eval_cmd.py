@@ -1,0 +1,200 @@
+"""``reid-augment evaluate transfer``: pose-transfer quality on the Market-1501 test pairs (thin wrapper)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+console = Console(stderr=True)
+
+_DEFAULT_MARKET = Path("..") / "shared" / "data" / "market1501"
+_COLUMNS = (
+    ("ssim", "SSIM", "{:.4f}"),
+    ("ssim_gaussian", "SSIM g1.5", "{:.4f}"),
+    ("masked_ssim", "mSSIM", "{:.4f}"),
+    ("masked_ssim_gaussian", "mSSIM g1.5", "{:.4f}"),
+    ("psnr", "PSNR", "{:.2f}"),
+    ("l1", "L1", "{:.4f}"),
+    ("lpips", "LPIPS", "{:.4f}"),
+    ("fid", "FID", "{:.2f}"),
+    ("inception_score", "IS", "{:.3f}"),
+)
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def _model_method(weights: Path | None, device: str) -> tuple[Any | None, str | None]:
+    """The trained model as a Method, or None and why not."""
+    try:
+        from diaflow_core.infer import PoseTransfer
+    except ImportError as exc:
+        return None, f"model weights not available (diaflow_core.infer cannot be imported: {exc})"
+    from diaflow_core.errors import DiaflowError
+
+    try:
+        model = PoseTransfer.load(weights, device=device)
+    except (DiaflowError, OSError) as exc:
+        if weights is not None:
+            raise
+        return None, f"model weights not available ({exc})"
+
+    def method(batch: dict[str, Any]) -> Any:
+        return model.transfer(batch["src"], batch["src_kp"], batch["tgt_kp"])
+
+    return method, None
+
+
+def _advance(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update
+
+
+def evaluate_transfer(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Market-1501 root (default: $DIAFLOW_MARKET or ../shared/data/market1501)."),
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help="Trained model folder (default: the shipped weights, when present).")
+    ] = None,
+    baselines: Annotated[bool, typer.Option(help="Also evaluate copy_source and analytic_flow_warp.")] = True,
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N test pairs.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report to this JSON file.")] = None,
+    grid: Annotated[Path | None, typer.Option(help="Write a PNG grid: source, target, each method.")] = None,
+    inception_weights: Annotated[
+        Path | None, typer.Option(help="torchvision inception_v3 state dict: enables FID and IS.")
+    ] = None,
+    alexnet_weights: Annotated[
+        Path | None, typer.Option(help="torchvision alexnet state dict: the LPIPS backbone.")
+    ] = None,
+    lpips_weights: Annotated[
+        Path | None, typer.Option(help="LPIPS v0.1 linear layers (alex.pth): enables LPIPS with --alexnet-weights.")
+    ] = None,
+    fid_stats: Annotated[
+        Path | None, typer.Option(help="Cache (.npz) of the training-set Inception statistics for FID.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 32,
+) -> None:
+    """SSIM (skimage default and Gaussian), masked SSIM, PSNR, L1 (+ FID, IS, LPIPS with weights) on the test pairs."""
+    from diaflow_core.errors import ConfigError
+    from diaflow_core.evaluation import (
+        TransferMetricsConfig,
+        available_baselines,
+        hardware_info,
+        load_test_pairs,
+        prepare_network_metrics,
+        transfer_summary,
+        write_grid,
+        write_transfer_json,
+    )
+    from diaflow_core.evaluation import evaluate_transfer as run_evaluation
+
+    root = data or Path(os.environ.get("DIAFLOW_MARKET", str(_DEFAULT_MARKET)))
+    dev = _device(device)
+    t0 = time.perf_counter()
+    test = load_test_pairs(root)
+    methods: dict[str, Any] = {}
+    skipped_methods: dict[str, str] = {}
+    model, why = _model_method(weights, dev)
+    if model is not None:
+        methods["model"] = model
+    else:
+        skipped_methods["model"] = str(why)
+        console.print(f"[yellow]{why}[/]")
+    if baselines:
+        usable, not_usable = available_baselines()
+        methods.update(usable)
+        skipped_methods.update(not_usable)
+    if not methods:
+        raise ConfigError("nothing to evaluate: no model weights and --no-baselines")
+    config = TransferMetricsConfig(
+        inception_weights=inception_weights,
+        alexnet_weights=alexnet_weights,
+        lpips_weights=lpips_weights,
+        fid_real_stats=fid_stats,
+    )
+    n = min(len(test.pairs), limit) if limit is not None else len(test.pairs)
+    console.print(f"{n} of {test.listed} listed pairs ({len(test.pairs)} with both images) from {test.image_folder}")
+    networks = prepare_network_metrics(config, root, dev, batch_size)
+    for metric, reason in networks.skipped.items():
+        console.print(f"[yellow]{metric} skipped: {reason}[/]")
+    reports = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        for name, method in methods.items():
+            task = progress.add_task(name, total=n)
+            reports.append(
+                run_evaluation(
+                    method,
+                    test.pairs,
+                    root,
+                    test.annotations,
+                    batch_size=batch_size,
+                    device=dev,
+                    limit=limit,
+                    progress=_advance(progress, task),
+                    config=config,
+                    networks=networks,
+                    name=name,
+                )
+            )
+    shown = [c for c in _COLUMNS if any(c[0] in r.means for r in reports)]
+    table = Table(title=f"pose transfer on {n} Market-1501 test pairs")
+    table.add_column("method")
+    for _, label, _ in shown:
+        table.add_column(label, justify="right")
+    table.add_column("s", justify="right")
+    for r in reports:
+        cells = [fmt.format(r.means[k]) if k in r.means else "-" for k, _, fmt in shown]
+        table.add_row(r.method, *cells, f"{r.wall_s:.0f}")
+    Console().print(table)
+    for name, reason in skipped_methods.items():
+        console.print(f"{name}: not evaluated ({reason})")
+    settings = {
+        **config.describe(),
+        "pairs_csv": test.pairs_csv,
+        "pairs_listed": test.listed,
+        "pairs_present": len(test.pairs),
+        "limit": limit,
+        "batch_size": batch_size,
+        "weights": str(weights) if weights else None,
+    }
+    summary = transfer_summary(
+        reports, "model" if "model" in methods else None, settings, skipped_methods, hardware_info(dev),
+        time.perf_counter() - t0,
+    )  # fmt: skip
+    if json_out is not None:
+        console.print(f"report: {write_transfer_json(json_out, summary)}")
+    if grid is not None:
+        console.print(f"grid: {write_grid(grid, root, reports)}")
