@@ -10,7 +10,7 @@ Masks: each proxy variant's own class-0 pixels (what the flow claims is visible)
 keypoint body mask (diaflow_core.pose.body_mask) as a common ground for all methods.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/proxy_report.py --pairs 1000 \
-        --figure docs/img/proxy_pair.png --json runs/proxy_report.json
+        --figure runs/proxy_pair_market.png --json runs/proxy_report.json
 """
 
 from __future__ import annotations
