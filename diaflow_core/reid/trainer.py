@@ -19,7 +19,6 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from pytorch_metric_learning import distances, losses, miners, reducers
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -107,22 +106,65 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 7919 + epoch * 104729 + 1) % (2**31)
 
 
+def batch_hard_triplet_loss(feature: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """Batch-hard triplet loss (Hermans et al. 2017) on Euclidean distances, mean over anchors.
+
+    FALLBACK ONLY: used by the trainer when pytorch-metric-learning is not installed (e.g. a bare GPU
+    machine). It reproduces ``TripletMarginLoss(margin, distance=LpDistance(normalize_embeddings=False,
+    p=2), reducer=MeanReducer())`` fed by ``BatchHardMiner(distance=<same>)``: per anchor the farthest
+    positive (other than itself) and the nearest negative; anchors without a positive or a negative are
+    dropped; the mean includes zero-loss triplets; no valid anchor gives a zero loss that still carries a
+    gradient path. ``tests/test_reid_experiment.py`` checks value and gradient against the package.
+    """
+    if feature.ndim != 2 or labels.shape != feature.shape[:1]:
+        raise ValueError(f"expected (N, D) features and (N,) labels, got {tuple(feature.shape)}, {tuple(labels.shape)}")
+    dist = torch.cdist(feature, feature, p=2)
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(len(labels), dtype=torch.bool, device=feature.device)
+    pos, neg = same & ~eye, ~same
+    keep = pos.any(1) & neg.any(1)
+    if not bool(keep.any()):
+        return (feature * 0).sum()
+    with torch.no_grad():  # mining does not backpropagate, as in the package
+        hardest_pos = dist.masked_fill(~pos, float("-inf")).argmax(1)
+        hardest_neg = dist.masked_fill(~neg, float("inf")).argmin(1)
+    anchors = torch.arange(len(labels), device=feature.device)[keep]
+    ap = dist[anchors, hardest_pos[keep]]
+    an = dist[anchors, hardest_neg[keep]]
+    return torch.relu(ap - an + margin).mean()
+
+
 class _Loss(nn.Module):
-    """CE (label smoothing) on the logits + batch-hard triplet on the raw pooled feature."""
+    """CE (label smoothing) on the logits + batch-hard triplet on the raw pooled feature.
+
+    The triplet term uses pytorch-metric-learning when it is importable (imported here, not at module
+    level) and ``batch_hard_triplet_loss`` otherwise; ``backend`` says which.
+    """
 
     def __init__(self, cfg: ReidTrainConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.ce = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-        lp = distances.LpDistance(normalize_embeddings=False, p=2)
-        self.miner = miners.BatchHardMiner(distance=lp)
-        # MeanReducer averages over every mined triplet, zeros included (the BoT formulation)
-        self.triplet = losses.TripletMarginLoss(margin=cfg.margin, distance=lp, reducer=reducers.MeanReducer())
+        try:
+            from pytorch_metric_learning import distances, losses, miners, reducers
+        except ImportError:
+            self.backend = "fallback"
+            self.miner = None
+            self.triplet = None
+        else:
+            self.backend = "pytorch-metric-learning"
+            lp = distances.LpDistance(normalize_embeddings=False, p=2)
+            self.miner = miners.BatchHardMiner(distance=lp)
+            # MeanReducer averages over every mined triplet, zeros included (the BoT formulation)
+            self.triplet = losses.TripletMarginLoss(margin=cfg.margin, distance=lp, reducer=reducers.MeanReducer())
 
     def forward(self, out: dict[str, torch.Tensor], labels: torch.Tensor) -> dict[str, torch.Tensor]:
         feat = out["feature"].float()
         ce = self.ce(out["logits"].float(), labels)
-        tri = self.triplet(feat, labels, self.miner(feat, labels))
+        if self.triplet is not None and self.miner is not None:
+            tri = self.triplet(feat, labels, self.miner(feat, labels))
+        else:
+            tri = batch_hard_triplet_loss(feat, labels, self.cfg.margin)
         total = self.cfg.ce_weight * ce + self.cfg.triplet_weight * tri
         return {"loss": total, "ce": ce, "triplet": tri}
 
@@ -210,6 +252,7 @@ def train_reid(
             "iters_per_epoch": len(sampler),
             "val_query": len(split.query),
             "val_gallery": len(split.gallery),
+            "triplet_backend": criterion.backend,
         }
     )
     for epoch in range(start_epoch, cfg.epochs):
