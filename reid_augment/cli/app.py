@@ -16,7 +16,19 @@ os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(tempfile.gettempdir(), "di
 from diaflow_core import __version__  # noqa: E402
 from diaflow_core.errors import DiaflowError  # noqa: E402
 
-from . import augment_cmd, eval_cmd, flow_cmd, info, poses_cmd, reid_cmd, train_cmd, weights_cmd  # noqa: E402
+from . import (  # noqa: E402
+    augment_cmd,
+    bench_cmd,
+    eval_cmd,
+    flow_cmd,
+    flow_eval_cmd,
+    info,
+    poses_cmd,
+    reid_cmd,
+    reid_experiment_cmd,
+    train_cmd,
+    weights_cmd,
+)
 
 app = typer.Typer(
     name="reid-augment",
@@ -51,6 +63,8 @@ app.add_typer(train_app, name="train")
 
 evaluate_app = typer.Typer(help="Measure a model on the standard protocol.", no_args_is_help=True)
 evaluate_app.command("reid")(reid_cmd.evaluate_reid)
+evaluate_app.command("identity")(reid_experiment_cmd.evaluate_identity)
+evaluate_app.command("flow")(flow_eval_cmd.evaluate_flow)
 evaluate_app.command("transfer")(eval_cmd.evaluate_transfer)
 app.add_typer(evaluate_app, name="evaluate")
 
@@ -58,6 +72,9 @@ app.command("augment", help="Write pose-transferred samples of every identity in
     augment_cmd.augment
 )
 app.command("demo", help="The main job on an embedded scene: no dataset, no network.")(augment_cmd.demo)
+app.command(
+    "reid-experiment", help="Does the augmentation help re-ID? Same recipe and seeds with and without the samples."
+)(reid_experiment_cmd.reid_experiment)
 
 flow_app = typer.Typer(help="Proxy-body flow ground truth and the flow regressor.", no_args_is_help=True)
 flow_app.command("show")(flow_cmd.flow_show)
@@ -67,6 +84,10 @@ poses_app = typer.Typer(help="Target-pose banks.", no_args_is_help=True)
 poses_app.command("build")(poses_cmd.poses_build)
 poses_app.command("show")(poses_cmd.poses_show)
 app.add_typer(poses_app, name="poses")
+
+app.command("bench", help="Throughput ratios against a baseline measured in the same run; params and GFLOPs.")(
+    bench_cmd.bench
+)
 
 weights_app = typer.Typer(help="Manage model weights.", no_args_is_help=True)
 weights_app.command("export")(weights_cmd.export)
