@@ -115,9 +115,19 @@ def test_export_and_pose_transfer(tiny_market, flow_weights, tmp_path, standing_
 def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
     from diaflow_core.train.flow import FlowTrainConfig, train_flow
 
-    over = [f"data.market_root={tiny_market}", "model.ch_min=8", "model.ch_max=16", "model.levels=2",
-            "optim.batch_size=4", "optim.epochs=2", "num_workers=0", "log_every=1", "data.val_pairs=8",
-            "channels_last=false", "data.min_joints=4"]
+    over = [
+        f"data.market_root={tiny_market}",
+        "model.ch_min=8",
+        "model.ch_max=16",
+        "model.levels=2",
+        "optim.batch_size=4",
+        "optim.epochs=2",
+        "num_workers=0",
+        "log_every=1",
+        "data.val_pairs=8",
+        "channels_last=false",
+        "data.min_joints=4",
+    ]
     cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
     res = train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
     assert math.isfinite(res["best_epe"]) and res["best"]["vis_accuracy"] > 0
@@ -127,3 +137,39 @@ def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
     assert res2["steps"] > res["steps"]
     with pytest.raises(Exception, match="--resume"):
         train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
+
+
+def test_train_flow_cli(tiny_market, tmp_path):
+    from typer.testing import CliRunner
+
+    from reid_augment.cli.app import app
+
+    args = [
+        "train",
+        "flow",
+        "-r",
+        "recipes/market1501_flow.yaml",
+        "-o",
+        str(tmp_path / "run"),
+        "--data",
+        str(tiny_market),
+        "--device",
+        "cpu",
+    ]
+    for o in [
+        "model.ch_min=8",
+        "model.ch_max=16",
+        "model.levels=2",
+        "optim.batch_size=4",
+        "optim.epochs=1",
+        "num_workers=0",
+        "data.val_pairs=4",
+        "channels_last=false",
+        "data.min_joints=4",
+    ]:
+        args += ["-s", o]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert '"best_epe"' in res.output and (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
+    bad = CliRunner().invoke(app, [*args[:10], "-s", "optim.lrr=1"])
+    assert bad.exit_code != 0 and "did you mean 'lr'" in str(bad.exception)

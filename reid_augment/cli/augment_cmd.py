@@ -18,6 +18,8 @@ from reid_augment.sources import discover_sources
 from reid_augment.targets import folder_pose_pool, load_targets
 from reid_augment.video import video_pose_pool
 
+from .common import device_name as _device
+
 __all__ = ["augment", "demo"]
 
 console = Console(stderr=True)
@@ -50,14 +52,6 @@ class Backend(StrEnum):
 class DetectorName(StrEnum):
     hog = "hog"
     yolo = "yolo"
-
-
-def _device(name: str) -> str:
-    if name == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
 
 
 def _transfer(flow: Flow, weights: Path | None, device: str, generator: bool) -> tuple[Transfer, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +20,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from .common import device_name as _device
+from .common import market_root
+
 console = Console(stderr=True)
 
-_DEFAULT_MARKET = Path("..") / "shared" / "data" / "market1501"
 _COLUMNS = (
     ("ssim", "SSIM", "{:.4f}"),
     ("ssim_gaussian", "SSIM g1.5", "{:.4f}"),
@@ -35,14 +36,6 @@ _COLUMNS = (
     ("fid", "FID", "{:.2f}"),
     ("inception_score", "IS", "{:.3f}"),
 )
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
 
 
 def _model_method(weights: Path | None, device: str) -> tuple[Any | None, str | None]:
@@ -114,7 +107,7 @@ def evaluate_transfer(
     )
     from diaflow_core.evaluation import evaluate_transfer as run_evaluation
 
-    root = data or Path(os.environ.get("DIAFLOW_MARKET", str(_DEFAULT_MARKET)))
+    root = market_root(data)
     dev = _device(device)
     t0 = time.perf_counter()
     test = load_test_pairs(root)

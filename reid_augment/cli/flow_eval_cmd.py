@@ -7,7 +7,6 @@ only skeletons and colour maps (Market images must never be committed).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .common import device_name as _device
+from .common import market_root
+
 __all__ = ["evaluate_flow"]
 
 console = Console(stderr=True)
 
-_DEFAULT_MARKET = Path("..") / "shared" / "data" / "market1501"
 _COLUMNS = (
     ("epe", "EPE px", "{:.3f}"),
     ("epe_visible", "EPE vis", "{:.3f}"),
@@ -31,14 +32,6 @@ _COLUMNS = (
     ("iou_hidden", "IoU hid", "{:.4f}"),
     ("iou_background", "IoU bg", "{:.4f}"),
 )
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
 
 
 def _radius(weights: Path, given: float | None) -> float:
@@ -86,7 +79,7 @@ def evaluate_flow(
     from diaflow_core.weights import find_weights
 
     t_start = time.perf_counter()
-    root = data or Path(os.environ.get("DIAFLOW_MARKET", str(_DEFAULT_MARKET)))
+    root = market_root(data)
     dev = _device(device)
     weights_path = weights if weights is not None else find_weights("flow")
     assert weights_path is not None

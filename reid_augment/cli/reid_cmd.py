@@ -13,15 +13,9 @@ from rich.table import Table
 
 from diaflow_core.errors import ConfigError
 
+from .common import device_name as _device
+
 console = Console(stderr=True)
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -25,6 +25,30 @@ def _overrides(overrides: list[str], data: Path | None) -> list[str]:
     return [*overrides, f"data.market_root={data}"] if data else list(overrides)
 
 
+def _run(
+    kind: str,
+    recipe: Path,
+    out: Path,
+    data: Path | None,
+    device: str,
+    resume: bool,
+    time_budget: float | None,
+    overrides: list[str],
+) -> None:
+    """Load the recipe for `kind`, apply overrides, train with a progress bar, print the result as JSON."""
+    if kind == "flow":
+        from diaflow_core.train.flow import FlowTrainConfig as Cfg
+        from diaflow_core.train.flow import train_flow as train
+    else:
+        from diaflow_core.train.generator import GenTrainConfig as Cfg  # type: ignore[assignment]
+        from diaflow_core.train.generator import train_generator as train  # type: ignore[assignment]
+    cfg = apply_overrides(load_recipe(Cfg, recipe), _overrides(overrides, data))
+    title = "flow" if kind == "flow" else cfg.stage  # type: ignore[attr-defined]
+    with training_progress(title) as cb:
+        result = train(cfg, out, resolve_device(device), resume=resume, progress=cb, time_budget_s=time_budget)
+    console.print_json(json.dumps(result))
+
+
 def train_flow(
     recipe: Path = _RECIPE,
     out: Path = _OUT,
@@ -35,13 +59,7 @@ def train_flow(
     set_: list[str] = _SET,
 ) -> None:
     """Train the flow regressor on pose pairs with proxy-body ground truth."""
-    from diaflow_core.train.flow import FlowTrainConfig
-    from diaflow_core.train.flow import train_flow as run
-
-    cfg = apply_overrides(load_recipe(FlowTrainConfig, recipe), _overrides(set_, data))
-    with training_progress("flow") as cb:
-        result = run(cfg, out, resolve_device(device), resume=resume, progress=cb, time_budget_s=time_budget)
-    console.print_json(json.dumps(result))
+    _run("flow", recipe, out, data, device, resume, time_budget, set_)
 
 
 def train_generator(
@@ -54,10 +72,4 @@ def train_generator(
     set_: list[str] = _SET,
 ) -> None:
     """Train the generator (stage: generator) or the pixel-warping net (stage: pixel_warp)."""
-    from diaflow_core.train.generator import GenTrainConfig
-    from diaflow_core.train.generator import train_generator as run
-
-    cfg = apply_overrides(load_recipe(GenTrainConfig, recipe), _overrides(set_, data))
-    with training_progress(cfg.stage) as cb:
-        result = run(cfg, out, resolve_device(device), resume=resume, progress=cb, time_budget_s=time_budget)
-    console.print_json(json.dumps(result))
+    _run("generator", recipe, out, data, device, resume, time_budget, set_)
