@@ -11,7 +11,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,6 @@ __all__ = [
     "load_checkpoint",
     "save_safetensors",
     "load_safetensors_into",
-    "infinite",
 ]
 
 CHECKPOINT_FORMAT = 1
@@ -197,15 +196,3 @@ def load_safetensors_into(model: torch.nn.Module, path: Path) -> None:
     if missing or unexpected:
         raise WeightsError(f"{path}: does not match the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
-
-
-def infinite(loader: Any) -> Iterator[Any]:
-    """Cycle a DataLoader forever, bumping the sampler epoch so shuffles differ."""
-    epoch = 0
-    while True:
-        if hasattr(loader, "sampler") and hasattr(loader.sampler, "set_epoch"):
-            loader.sampler.set_epoch(epoch)
-        if hasattr(loader, "dataset") and hasattr(loader.dataset, "set_epoch"):
-            loader.dataset.set_epoch(epoch)
-        yield from loader
-        epoch += 1
