@@ -20,6 +20,7 @@ from .errors import WeightsError
 from .models.generator import GeneratorConfig, build_generator
 from .models.pixel_warp import PixelWarper, PixelWarperConfig
 from .pose import pose_heatmaps_torch
+from .precision import autocast, resolve_precision
 from .train.common import load_safetensors_into
 from .train.flow_source import FlowSource, FlowSourceConfig
 from .weights import file_sha256, find_weights
@@ -59,9 +60,11 @@ class PoseTransfer:
         radius: float,
         device: torch.device,
         weights_hash: str,
+        precision: str = "auto",
     ) -> None:
         self.generator, self.flow, self.pixel_warp = generator, flow, pixel_warp
         self.size, self.radius, self.device, self.weights_hash = size, radius, device, weights_hash
+        self.precision = resolve_precision(precision, device)  # what actually runs: fp32 or bf16
 
     @classmethod
     def load(
@@ -70,8 +73,12 @@ class PoseTransfer:
         flow: FlowMode = "learned",
         device: str | torch.device = "cpu",
         pixel_warp: bool = True,
+        precision: str = "auto",
     ) -> PoseTransfer:
-        """`weights`: a folder holding generator/flow/pixel_warp .safetensors (+ .json); None = shipped ones."""
+        """`weights`: a folder holding generator/flow/pixel_warp .safetensors (+ .json); None = shipped ones.
+
+        `precision`: auto (bf16 autocast on CUDA and AMX CPUs, else fp32), fp32 or bf16 (diaflow_core.precision).
+        """
         dev = torch.device(device)
         folder = Path(weights) if weights is not None else None
         gen_path = _find(folder, "generator", required=True)
@@ -96,7 +103,7 @@ class PoseTransfer:
             pw = pw.to(dev).eval().requires_grad_(False)
             hashes.append(file_sha256(pw_path))
         digest = hashlib.sha256(("|".join(hashes) + f"|{flow}").encode()).hexdigest()[:12]
-        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest)
+        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest, precision)
 
     @torch.no_grad()
     def transfer(self, src: torch.Tensor, src_kp: torch.Tensor, tgt_kp: torch.Tensor) -> torch.Tensor:
@@ -105,12 +112,13 @@ class PoseTransfer:
         if src_kp.shape != (src.shape[0], 18, 2) or tgt_kp.shape != src_kp.shape:
             raise ValueError(f"keypoints must be (B, 18, 2), got {tuple(src_kp.shape)} and {tuple(tgt_kp.shape)}")
         x1 = src.to(self.device, torch.float32)
-        flow, vis = self.flow(src_kp.float(), tgt_kp.float())
-        p2 = pose_heatmaps_torch(tgt_kp.to(self.device, torch.float32), self.size, self.radius)
-        out = self.generator(x1, p2, flow, vis)
-        if self.pixel_warp is not None:
-            out = self.pixel_warp(x1, out, flow, vis)[0]
-        return out.clamp(-1, 1).cpu()
+        with autocast(self.device, self.precision):
+            flow, vis = self.flow(src_kp.float(), tgt_kp.float())
+            p2 = pose_heatmaps_torch(tgt_kp.to(self.device, torch.float32), self.size, self.radius)
+            out = self.generator(x1, p2, flow, vis)
+            if self.pixel_warp is not None:
+                out = self.pixel_warp(x1, out, flow, vis)[0]
+        return out.float().clamp(-1, 1).cpu()
 
 
 def export_weights(

@@ -80,7 +80,7 @@ def test_failed_compile_is_a_skipped_row(monkeypatch: pytest.MonkeyPatch) -> Non
     check_rows(rows, "flow")
     skipped = {r.name: r.skipped for r in rows if r.skipped}
     assert skipped == {"flow/compile": "RuntimeError: no C++ compiler here"}
-    assert {r.name for r in rows if r.value} == {"flow/eager", "flow/channels_last"}
+    assert {r.name for r in rows if r.value} == {"flow/eager", "flow/channels_last", "flow/bf16"}
 
 
 def test_measure_interleaves_and_counts() -> None:

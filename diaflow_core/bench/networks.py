@@ -1,9 +1,10 @@
 """Network benchmarks: flow regressor and PoseTransfer inference, one generator training step, FLOPs/params.
 
-Memory-format variants: "eager" = fp32, contiguous (NCHW) weights and inputs, no compilation (the baseline);
-"channels_last" = the same modules and image inputs converted to NHWC; "compile" = ``nn.Module.compile()``
-(TorchInductor) on the contiguous modules, timed after its first call, which compiles. A compile that fails
-becomes a skipped row with the reason.
+Variants: "eager" = fp32, contiguous (NCHW) weights and inputs, no compilation (the baseline);
+"channels_last" = the same modules and image inputs converted to NHWC; "bf16" = eager under bf16 autocast
+(``diaflow_core.precision``: fast on CUDA and on AMX CPUs, emulated and slow on other CPUs);
+"compile" = ``nn.Module.compile()`` (TorchInductor) on the contiguous modules, timed after its first call,
+which compiles. A compile that fails becomes a skipped row with the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..models.flow_net import FlowRegressor, FlowRegressorConfig
 from ..models.generator import GeneratorConfig, build_generator
 from ..models.pixel_warp import PixelWarper, PixelWarperConfig
 from ..pose import pose_heatmaps_torch
+from ..precision import autocast
 from ..proxy3d import compute_flow_batch
 from .core import BenchResult, BenchSettings, measure, rate_rows, skipped_row, synchronizer
 from .proxy import SIZE, load_poses
@@ -94,15 +96,15 @@ def bench_flow(s: BenchSettings, device: torch.device) -> list[BenchResult]:
     p2 = pose_heatmaps_torch(tgt_kp.to(device), SIZE, _RADIUS)
     b = s.batch
 
-    def call(m: FlowRegressor, a: torch.Tensor, c: torch.Tensor) -> Callable[[], int]:
+    def call(m: FlowRegressor, a: torch.Tensor, c: torch.Tensor, precision: str = "fp32") -> Callable[[], int]:
         def fn() -> int:
-            with torch.no_grad():
+            with torch.no_grad(), autocast(device, precision):
                 m.infer(a, c)
             return b
 
         return fn
 
-    fns = {"eager": call(model, p1, p2)}
+    fns = {"eager": call(model, p1, p2), "bf16": call(model, p1, p2, "bf16")}
     cl = copy.deepcopy(model).to(memory_format=_CL)
     fns["channels_last"] = call(cl, p1.contiguous(memory_format=_CL), p2.contiguous(memory_format=_CL))
     settings: dict[str, Any] = {"batch": b, "size": list(SIZE), "weights": source, "device": str(device)}
@@ -129,7 +131,7 @@ def bench_generator(s: BenchSettings, device: torch.device) -> list[BenchResult]
 
     unit = "img/s"
     try:
-        base = PoseTransfer.load(device=device)
+        base = PoseTransfer.load(device=device, precision="fp32")
     except (DiaflowError, OSError) as exc:
         return [skipped_row("generator", "eager", unit, f"shipped weights unavailable: {exc}", {})]
     src_kp, tgt_kp = _poses(s, s.batch)
@@ -153,14 +155,14 @@ def bench_generator(s: BenchSettings, device: torch.device) -> list[BenchResult]
 
         return fn
 
-    fns = {"eager": call(base, src)}
-    cl = PoseTransfer.load(device=device)
+    fns = {"eager": call(base, src), "bf16": call(PoseTransfer.load(device=device, precision="bf16"), src)}
+    cl = PoseTransfer.load(device=device, precision="fp32")
     for m in modules(cl):
         m.to(memory_format=_CL)
     fns["channels_last"] = call(cl, src.contiguous(memory_format=_CL))
     skipped: list[BenchResult] = []
     if s.compile:
-        comp = PoseTransfer.load(device=device)
+        comp = PoseTransfer.load(device=device, precision="fp32")
         for m in modules(comp):
             m.compile()
         fn = call(comp, src)
@@ -179,21 +181,32 @@ def bench_generator(s: BenchSettings, device: torch.device) -> list[BenchResult]
 
 
 def _train_step_fn(
-    gen: torch.nn.Module, disc: torch.nn.Module, batch: dict[str, torch.Tensor], gan_weight: float = 0.01
+    gen: torch.nn.Module,
+    disc: torch.nn.Module,
+    batch: dict[str, torch.Tensor],
+    gan_weight: float = 0.01,
+    precision: str = "fp32",
 ) -> Callable[[], int]:
     """One step as ``train.generator.train_generator`` runs it with the GAN on and no perceptual loss: a D phase
-    (real and detached fake), then a G phase (L1 + vanilla GAN); Adam as the Market recipe."""
+    (real and detached fake), then a G phase (L1 + vanilla GAN); Adam as the Market recipe; networks under
+    autocast for bf16, losses in fp32 as in the trainer."""
     opt_g = torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=2e-5, betas=(0.5, 0.999))
     x1, p2, tgt, flow, vis = (batch[k] for k in ("src", "p2", "tgt", "flow", "vis"))
 
+    dev = x1.device
+
     def step() -> int:
-        fake = gen(x1, p2, flow, vis)
-        loss_d = d_loss(disc(x1, p2, tgt), disc(x1, p2, fake.detach()), "vanilla")
+        with autocast(dev, precision):
+            fake = gen(x1, p2, flow, vis)
+            real_logits, fake_logits = disc(x1, p2, tgt), disc(x1, p2, fake.detach())
+        loss_d = d_loss(real_logits.float(), fake_logits.float(), "vanilla")
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
-        loss = (fake - tgt).abs().mean() + gan_weight * g_loss(disc(x1, p2, fake), "vanilla")
+        with autocast(dev, precision):
+            gan_logits = disc(x1, p2, fake)
+        loss = (fake.float() - tgt).abs().mean() + gan_weight * g_loss(gan_logits.float(), "vanilla")
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()
@@ -222,6 +235,7 @@ def bench_train(s: BenchSettings, device: torch.device) -> list[BenchResult]:
     fns["channels_last"] = _train_step_fn(
         copy.deepcopy(gen).to(memory_format=_CL), copy.deepcopy(disc).to(memory_format=_CL), cl_batch
     )
+    fns["bf16"] = _train_step_fn(copy.deepcopy(gen), copy.deepcopy(disc), batch, precision="bf16")
     settings = {"batch": b, "size": list(SIZE), "device": str(device), "losses": "L1 + 0.01 GAN, D phase"}
     timings = measure(fns, s.repeats, s.warmup, synchronizer(device))
     rates = {k: [t.rate() for t in v] for k, v in timings.items()}

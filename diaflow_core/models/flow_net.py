@@ -87,11 +87,12 @@ class FlowRegressor(nn.Module):
         check_divisible(p1, cfg.stem_levels + cfg.levels)
         size = p1.shape[-2:]
         feats = self.unet(self.stem(torch.cat((p1, p2), dim=1)))
-        flows = [
-            head(f) * (cfg.flow_unit / 2 ** (cfg.stem_levels + k))
-            for k, (head, f) in enumerate(zip(self.flow_heads, feats, strict=True))
-        ]
-        vis = self.vis_head(feats[0])
+        with torch.autocast(p1.device.type, enabled=False):  # flow in pixels needs more than bf16's 8 bits
+            flows = [
+                head(f.float()) * (cfg.flow_unit / 2 ** (cfg.stem_levels + k))
+                for k, (head, f) in enumerate(zip(self.flow_heads, feats, strict=True))
+            ]
+            vis = self.vis_head(feats[0].float())
         if cfg.stem_levels > 0:
             full = resize_flow(flows[0], (size[0], size[1]), mode="bilinear")
             vis = F.interpolate(vis, size=size, mode="bilinear", align_corners=False)

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..errors import ConfigError, DataError, WeightsError
+from ..precision import autocast
 from ._config import config_from_dict, config_to_dict
 from .evaluate import market_scores
 from .features import extract_features
@@ -65,7 +67,7 @@ class ReidTrainConfig:
     # run
     seed: int = 0
     workers: int = 2
-    amp: bool = True  # bf16 autocast on CUDA only
+    amp: bool = True  # bf16 autocast on CUDA and on AMX CPUs (diaflow_core.precision)
     val_fraction: float = 0.0  # share of training identities held out for validation (0 = none)
     eval_every: int = 5  # validate every N epochs and at the end (when val_fraction > 0)
 
@@ -239,7 +241,7 @@ def train_reid(
     if world > 1:
         ids = [device.index] if device.type == "cuda" else None
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-    use_amp = cfg.amp and device.type == "cuda"
+    amp_ctx = partial(autocast, device, "auto" if cfg.amp else "fp32")
 
     emit(
         {
@@ -272,7 +274,7 @@ def train_reid(
         n = 0
         for it, (x, y) in enumerate(loader):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            with amp_ctx():
                 out = net(x)
             parts = criterion(out, y)
             optimizer.zero_grad(set_to_none=True)

@@ -12,7 +12,7 @@ import random
 import tempfile
 import time
 from collections.abc import Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import torch.distributed as dist
 
 from ..config import dump_yaml, to_dict
 from ..errors import ConfigError, WeightsError
+from ..precision import autocast
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -77,10 +78,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def autocast_for(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
-    """bf16 autocast on CUDA (no loss scaler needed); CPU stays fp32 (bf16 is slower on this CPU)."""
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+    """A recipe's `amp: true`: bf16 autocast on CUDA and on AMX CPUs (`diaflow_core.precision`), else fp32."""
+    return autocast(device, "auto" if enabled else "fp32")
 
 
 def _atomic_path(path: Path) -> Path:

@@ -167,7 +167,7 @@ def train_flow(
     if world_size() > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(model)
 
-    t0 = time.time()
+    t0, step0 = time.time(), step  # a resumed run's rate counts only its own steps
     steps_per_epoch = len(loader)
     out_of_time = False
     best_stats: dict[str, float] = {}
@@ -200,7 +200,7 @@ def train_flow(
                     "loss": float(loss),
                     **{k: float(v) for k, v in parts.items()},
                     "lr": opt.param_groups[0]["lr"],
-                    "pairs_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
+                    "pairs_per_s": (step - step0) * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
                 }
                 run.log(rec)
                 if progress and is_main():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,7 @@ def train_generator(
         with autocast_for(device, cfg.amp):
             return forward(b)[0].float()
 
-    t0 = time.time()
+    t0, step0 = time.time(), step  # a resumed run's rate counts only its own steps
     best_stats: dict[str, float] = {}
     out_of_time = False
     for epoch in range(start_epoch, cfg.optim.epochs):
@@ -263,7 +264,7 @@ def train_generator(
                     "loss": loss.item(),
                     **parts,
                     "lr_g": opt_g.param_groups[0]["lr"],
-                    "img_per_s": step * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
+                    "img_per_s": (step - step0) * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
                 }
                 run.log(rec)
                 if progress and is_main():
@@ -272,7 +273,10 @@ def train_generator(
                 out_of_time = True
                 break
         sched_g.step()
-        sched_d.step()
+        with warnings.catch_warnings():
+            # before the GAN phase opt_d never steps; its schedule still follows the epochs
+            warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step", category=UserWarning)
+            sched_d.step()
         last = epoch + 1 == cfg.optim.epochs or out_of_time
         if is_main() and ((epoch + 1) % cfg.val_every_epochs == 0 or last):
             net.eval()

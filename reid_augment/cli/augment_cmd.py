@@ -54,7 +54,9 @@ class DetectorName(StrEnum):
     yolo = "yolo"
 
 
-def _transfer(flow: Flow, weights: Path | None, device: str, generator: bool) -> tuple[Transfer, str]:
+def _transfer(
+    flow: Flow, weights: Path | None, device: str, generator: bool, precision: str = "auto"
+) -> tuple[Transfer, str]:
     """The pose-transfer model and the flow label for the manifest."""
     if not generator:
         from reid_augment.warp_transfer import ProxyWarpTransfer
@@ -64,7 +66,7 @@ def _transfer(flow: Flow, weights: Path | None, device: str, generator: bool) ->
         from diaflow_core.infer import PoseTransfer
     except ImportError as e:
         raise WeightsError(f"the pose-transfer model is not available in this build ({e})") from None
-    return PoseTransfer.load(weights, flow=flow.value, device=device), flow.value
+    return PoseTransfer.load(weights, flow=flow.value, device=device, precision=precision), flow.value
 
 
 def _backend_options(device: str, yolo_weights: str, mmpose_config: str | None, mmpose_checkpoint: str | None):
@@ -99,6 +101,9 @@ def augment(
     ] = True,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    precision: Annotated[
+        str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
+    ] = "auto",
     batch_size: Annotated[int, typer.Option(help="Images per transfer batch.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of the target-pose choice.")] = 0,
     layout: Annotated[
@@ -125,7 +130,7 @@ def augment(
         video_poses=lambda p: video_pose_pool(p, image_backend, step=video_step),
         folder_poses=lambda p: folder_pose_pool(p, image_backend),
     )
-    transfer, flow_label = _transfer(flow, weights, dev, generator)
+    transfer, flow_label = _transfer(flow, weights, dev, generator, precision)
     config = AugmentConfig(
         source=source, out=out, per_image=per_image, layout=layout.value, originals=originals.value,
         batch_size=batch_size, seed=seed, limit=limit, flow_label=flow_label,
@@ -133,6 +138,7 @@ def augment(
     console.print(
         f"source: {found.kind}, {len(found.images)} images; poses: "
         f"{'dataset' if targets is None else targets.description}; backend: {backend.name}; flow: {flow_label}"
+        + (f"; precision: {transfer.precision}" if hasattr(transfer, "precision") else "")
     )
     with augment_progress(console) as on_event:
         summary = run_augment(config, transfer, backend, targets, on_event)

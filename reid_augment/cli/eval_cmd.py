@@ -38,7 +38,7 @@ _COLUMNS = (
 )
 
 
-def _model_method(weights: Path | None, device: str) -> tuple[Any | None, str | None]:
+def _model_method(weights: Path | None, device: str, precision: str) -> tuple[Any | None, str | None]:
     """The trained model as a Method, or None and why not."""
     try:
         from diaflow_core.infer import PoseTransfer
@@ -47,7 +47,7 @@ def _model_method(weights: Path | None, device: str) -> tuple[Any | None, str | 
     from diaflow_core.errors import DiaflowError
 
     try:
-        model = PoseTransfer.load(weights, device=device)
+        model = PoseTransfer.load(weights, device=device, precision=precision)
     except (DiaflowError, OSError) as exc:
         if weights is not None:
             raise
@@ -92,6 +92,9 @@ def evaluate_transfer(
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 32,
+    precision: Annotated[
+        str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
+    ] = "auto",
 ) -> None:
     """SSIM (skimage default and Gaussian), masked SSIM, PSNR, L1 (+ FID, IS, LPIPS with weights) on the test pairs."""
     from diaflow_core.errors import ConfigError
@@ -106,6 +109,7 @@ def evaluate_transfer(
         write_transfer_json,
     )
     from diaflow_core.evaluation import evaluate_transfer as run_evaluation
+    from diaflow_core.precision import resolve_precision
 
     root = market_root(data)
     dev = _device(device)
@@ -113,7 +117,7 @@ def evaluate_transfer(
     test = load_test_pairs(root)
     methods: dict[str, Any] = {}
     skipped_methods: dict[str, str] = {}
-    model, why = _model_method(weights, dev)
+    model, why = _model_method(weights, dev, precision)
     if model is not None:
         methods["model"] = model
     else:
@@ -182,6 +186,7 @@ def evaluate_transfer(
         "limit": limit,
         "batch_size": batch_size,
         "weights": str(weights) if weights else None,
+        "precision": resolve_precision(precision, dev),
     }
     summary = transfer_summary(
         reports, "model" if "model" in methods else None, settings, skipped_methods, hardware_info(dev),
