@@ -47,6 +47,12 @@ def test_case_quick(case: str) -> None:
     assert all(r.skipped is None for r in rows), [r.skipped for r in rows]
 
 
+def test_precision_variants_are_timed() -> None:
+    s = QUICK.resolved()
+    assert [r.name for r in CASES["reid"][0](s, CPU)] == ["reid/fp32", "reid/bf16"]
+    assert {"train/fp32", "train/bf16"} <= {r.name for r in CASES["train"][0](s, CPU)}
+
+
 def test_data_case_quick(market_root: Path) -> None:
     rows = CASES["data"][0](BenchSettings(quick=True, market_root=str(market_root)).resolved(), CPU)
     check_rows(rows, "data")

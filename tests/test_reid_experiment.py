@@ -24,7 +24,7 @@ from diaflow_core.reid.experiment import (
     run_augmentation_experiment,
     summarize_experiment,
 )
-from diaflow_core.reid.trainer import _Loss, batch_hard_triplet_loss
+from diaflow_core.reid.trainer import ReidLoss, batch_hard_triplet_loss
 from reid_augment.cli.app import app
 from reid_augment.cli.reid_cmd import _load_recipe
 
@@ -118,12 +118,12 @@ def test_trainer_loss_falls_back_when_the_package_is_missing(monkeypatch: pytest
     labels = torch.arange(12) % 5
     with monkeypatch.context() as m:
         _block(m, ("pytorch_metric_learning",))
-        fallback = _Loss(cfg)
+        fallback = ReidLoss(cfg)
         assert fallback.backend == "fallback"
         parts = fallback(out, labels)
     assert torch.isfinite(parts["loss"]) and float(parts["triplet"]) >= 0
-    if _Loss(cfg).backend == "pytorch-metric-learning":
-        for key, value in _Loss(cfg)(out, labels).items():
+    if ReidLoss(cfg).backend == "pytorch-metric-learning":
+        for key, value in ReidLoss(cfg)(out, labels).items():
             torch.testing.assert_close(parts[key], value, msg=key)
 
 

@@ -1,6 +1,6 @@
 """Benchmarks: throughput ratios measured in one run, and model cost (parameters, FLOPs).
 
-Cases (``CASES``): proxy, flow, generator, train, data, flops. Each returns ``BenchResult`` rows; timed rows
+Cases (``CASES``): proxy, flow, generator, train, reid, data, flops. Each returns ``BenchResult`` rows; timed rows
 hold the median rate over the repeats and the ratio to their case's baseline row, timed interleaved in the
 same run. ``run_benchmarks(BenchSettings(...), only=[...])`` runs them; the CLI is ``reid-augment bench``.
 """
@@ -11,6 +11,7 @@ from .core import BenchResult, BenchSettings, Timing, bench_environment, measure
 from .data import bench_data
 from .networks import DESIGN_GFLOP_PER_IMAGE, bench_flops, bench_flow, bench_generator, bench_train, count_flops
 from .proxy import bench_proxy, load_poses, proxy_call, proxy_timings
+from .reid import bench_reid
 from .runner import CASES, bench_report, run_benchmarks, write_bench_json
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "bench_flow",
     "bench_generator",
     "bench_proxy",
+    "bench_reid",
     "bench_report",
     "bench_train",
     "count_flops",

@@ -49,6 +49,7 @@ class BenchSettings:
     quick: bool = False
     batch: int = 32  # inference batch: flow regressor, generator
     train_batch: int = 8  # generator training step (G + D)
+    reid_batch: int = 64  # re-ID training step: P x 4 images (the recipe's 16 x 4)
     proxy_batch: int = 32  # proxy body: pairs per batched call
     proxy_seconds: float = 1.0  # proxy body: CPU seconds per repeat (single calls are ~ms)
     loader_batch: int = 32  # data loading: samples per batch
@@ -58,8 +59,12 @@ class BenchSettings:
 
     def __post_init__(self) -> None:
         sizes = (self.repeats, self.batch, self.train_batch, self.proxy_batch, self.loader_batch, self.loader_batches)
-        if min(sizes) < 1 or self.warmup < 0 or self.workers < 1 or self.proxy_seconds < 0:
-            raise ConfigError(f"BenchSettings: sizes must be positive (warmup >= 0, workers >= 1), got {self}")
+        bad_reid = self.reid_batch < 8 or self.reid_batch % 4 != 0
+        if min(sizes) < 1 or bad_reid or self.warmup < 0 or self.workers < 1 or self.proxy_seconds < 0:
+            raise ConfigError(
+                f"BenchSettings: sizes must be positive (warmup >= 0, workers >= 1, reid_batch a multiple of 4 >= 8),"
+                f" got {self}"
+            )
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"BenchSettings: threads must be >= 1, got {self.threads}")
 
@@ -73,6 +78,7 @@ class BenchSettings:
             warmup=0,
             batch=2,
             train_batch=2,
+            reid_batch=8,
             proxy_batch=4,
             proxy_seconds=0.0,
             loader_batch=4,

@@ -17,6 +17,7 @@ from .core import BenchResult, BenchSettings, bench_environment
 from .data import bench_data
 from .networks import bench_flops, bench_flow, bench_generator, bench_train
 from .proxy import bench_proxy
+from .reid import bench_reid
 
 __all__ = ["CASES", "bench_report", "run_benchmarks", "write_bench_json"]
 
@@ -24,9 +25,10 @@ Case = Callable[[BenchSettings, torch.device], list[BenchResult]]
 
 CASES: dict[str, tuple[Case, str]] = {
     "proxy": (lambda s, d: bench_proxy(s), "proxy-body flow GT: single-pair calls vs batched, pairs per CPU-s"),
-    "flow": (bench_flow, "flow regressor inference: eager vs channels_last (vs compile)"),
-    "generator": (bench_generator, "PoseTransfer end to end, shipped weights: eager vs channels_last (vs compile)"),
-    "train": (bench_train, "one generator training step (G + D): fp32 vs channels_last"),
+    "flow": (bench_flow, "flow regressor inference: eager vs channels_last vs bf16 (vs compile)"),
+    "generator": (bench_generator, "PoseTransfer, shipped weights: eager vs channels_last vs bf16 (vs compile)"),
+    "train": (bench_train, "one generator training step (G + D): fp32 vs channels_last vs bf16"),
+    "reid": (bench_reid, "one re-ID training step (ResNet-18 + BNNeck, CE + triplet): fp32 vs bf16"),
     "data": (bench_data, "PoseTransferPairs loading: 0 workers vs N"),
     "flops": (bench_flops, "parameters and GFLOP per image of flow regressor, generator, pixel warp"),
 }

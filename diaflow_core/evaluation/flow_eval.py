@@ -36,6 +36,7 @@ from diaflow_core.errors import DataError
 from diaflow_core.evaluation.flow import FlowStats
 from diaflow_core.models.flow_net import FlowRegressor
 from diaflow_core.pose import body_mask, draw_pose, pose_heatmaps_torch
+from diaflow_core.precision import autocast, resolve_precision
 from diaflow_core.proxy3d import affine_limb_flow, compute_flow_batch
 from diaflow_core.viz import flow_to_color, label_image, make_grid, visibility_to_color
 
@@ -102,12 +103,19 @@ def _mask_visibility(tgt: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
 
 @torch.no_grad()
 def _model_predict(
-    model: FlowRegressor, src: np.ndarray, tgt: np.ndarray, size: tuple[int, int], radius: float, device: torch.device
+    model: FlowRegressor,
+    src: np.ndarray,
+    tgt: np.ndarray,
+    size: tuple[int, int],
+    radius: float,
+    device: torch.device,
+    precision: str = "fp32",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     p1 = pose_heatmaps_torch(torch.from_numpy(src).to(device), size, radius)
     p2 = pose_heatmaps_torch(torch.from_numpy(tgt).to(device), size, radius)
-    flow, vis = model.infer(p1, p2)
-    return flow.cpu(), vis.cpu()
+    with autocast(device, precision):
+        flow, vis = model.infer(p1, p2)
+    return flow.float().cpu(), vis.cpu()
 
 
 def evaluate_flow_model(
@@ -120,6 +128,7 @@ def evaluate_flow_model(
     size: tuple[int, int] = (128, 64),
     radius: float = 4.0,
     baselines: bool = True,
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Score ``model`` (and the baselines) on pose pairs against the proxy body's ground truth.
 
@@ -132,6 +141,7 @@ def evaluate_flow_model(
         size: (H, W) of the images the poses live in.
         radius: pose heatmap disc radius the regressor was trained with (``data.heatmap_radius``).
         baselines: also score ``zero_flow`` and ``affine_limb_flow``.
+        precision: the network's precision (``diaflow_core.precision``: auto, fp32, bf16).
     Returns:
         The model's ``FlowStats`` summary at the top level (``epe``, ``epe_visible``, ``epe_hidden``,
         ``vis_accuracy``, ``iou_visible``, ``iou_hidden``, ``iou_background``, ``pairs``), plus
@@ -161,7 +171,7 @@ def evaluate_flow_model(
         flow_mag_sum += float(torch.linalg.vector_norm(flow_gt, dim=1)[vis_gt < 2].sum())
 
         t0 = time.perf_counter()
-        flow, vis = _model_predict(model, src, tgt, (h, w), radius, dev)
+        flow, vis = _model_predict(model, src, tgt, (h, w), radius, dev, precision)
         seconds["model"] += time.perf_counter() - t0
         stats.update(flow, _one_hot(vis), flow_gt, vis_gt)
 
@@ -194,6 +204,7 @@ def evaluate_flow_model(
     out["baselines"] = {name: {**st.summary(), "pairs": st.pairs} for name, st in base_stats.items()}
     out["seconds"] = seconds
     out["pairs_per_s"] = stats.pairs / seconds["model"] if seconds["model"] > 0 else float("nan")
+    out["precision"] = resolve_precision(precision, dev)
     return out
 
 

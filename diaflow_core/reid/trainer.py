@@ -136,7 +136,7 @@ def batch_hard_triplet_loss(feature: torch.Tensor, labels: torch.Tensor, margin:
     return torch.relu(ap - an + margin).mean()
 
 
-class _Loss(nn.Module):
+class ReidLoss(nn.Module):
     """CE (label smoothing) on the logits + batch-hard triplet on the raw pooled feature.
 
     The triplet term uses pytorch-metric-learning when it is importable (imported here, not at module
@@ -223,7 +223,7 @@ def train_reid(
 
     torch.manual_seed(cfg.seed)
     model = ReidNet(len(pids), cfg.model_config()).to(device)
-    criterion = _Loss(cfg)
+    criterion = ReidLoss(cfg)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cfg.lr_factor)

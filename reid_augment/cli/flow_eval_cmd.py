@@ -65,6 +65,9 @@ def evaluate_flow(
         float | None, typer.Option(help="Pose heatmap radius (default: the weights' sidecar, else 4).")
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
+    precision: Annotated[
+        str, typer.Option(help="Network precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
+    ] = "auto",
 ) -> None:
     """EPE and visibility accuracy / IoU of the flow regressor against the proxy body, on the test pose pairs."""
     from diaflow_core.errors import DataError
@@ -108,6 +111,7 @@ def evaluate_flow(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             radius=rad,
             baselines=baselines,
+            precision=precision,
         )
 
     table = Table(title=f"flow vs proxy-body ground truth, {n} Market-1501 test pose pairs")
