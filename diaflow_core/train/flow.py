@@ -197,7 +197,7 @@ def train_flow(
                     "stage": "flow",
                     "epoch": epoch,
                     "step": step,
-                    "loss": float(loss),
+                    "loss": loss.item(),
                     **{k: float(v) for k, v in parts.items()},
                     "lr": opt.param_groups[0]["lr"],
                     "pairs_per_s": (step - step0) * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
