@@ -221,6 +221,43 @@ def test_experiment_end_to_end_with_gpu_machine_packages(
     torch.testing.assert_close(load_reid_model(best)(x), load_reid_model(arm_dir / "reid.safetensors")(x))
 
 
+def test_interrupted_arm_resumes_from_its_checkpoint(market: Path, augmented: Path, tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    cfg = replace(ReidTrainConfig(**TINY), epochs=2)
+    out = tmp_path / "exp"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_epoch_1(event: dict) -> None:
+        if event["event"] == "epoch" and event["epoch"] == 1:  # emitted after the epoch's checkpoint
+            raise Stop
+
+    run = dict(arms=["baseline"], identity=False)
+    with pytest.raises(Stop):
+        run_augmentation_experiment(market, augmented, out, [0], cfg, "cpu", stop_after_epoch_1, **run)
+    arm_dir = out / "seed0" / "baseline"
+    assert not (arm_dir / "arm.json").exists() and (arm_dir / "checkpoint.pt").is_file()
+
+    events: list[dict] = []
+    report = run_augmentation_experiment(market, augmented, out, [0], cfg, "cpu", events.append, **run)
+    resumed = [e for e in events if e["event"] == "arm_resumed"]
+    assert len(resumed) == 1 and resumed[0]["validated_epochs"] == [1]
+    assert [e["start_epoch"] for e in events if e["event"] == "start"] == [1]  # only epoch 2 was trained
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [2]
+    (row,) = report["runs"]
+    assert [h["epoch"] for h in row["val_history"]] == [1, 2] and row["selected_epoch"] in (1, 2)
+    epochs = [json.loads(x)["epoch"] for x in (arm_dir / "stats.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2]
+
+    # another config in the same folder starts clean instead of continuing a foreign run
+    (arm_dir / "arm.json").unlink()
+    events.clear()
+    run_augmentation_experiment(market, augmented, out, [0], replace(cfg, lr=1e-4), "cpu", events.append, **run)
+    assert not [e for e in events if e["event"] == "arm_resumed"]
+    assert [e["start_epoch"] for e in events if e["event"] == "start"] == [0]
+
+
 def test_experiment_time_budget_and_bad_arguments(market: Path, augmented: Path, tmp_path: Path) -> None:
     torch.set_num_threads(1)
     cfg = ReidTrainConfig(**TINY)

@@ -19,8 +19,10 @@ Protocol (one re-ID recipe, one seed list; both arms share every seed):
 
 Run folder: ``OUT/seed{S}/{arm}/`` is a re-ID run folder (see ``trainer.py``) plus ``arm.json`` (this
 arm's result, written last: an arm with an ``arm.json`` of the same config and data is reused, not
-retrained). ``summarize_experiment(OUT)`` gathers every ``arm.json`` into the report: per seed, mean and
-sample std over seeds, and the paired difference b - a. Metrics are fractions in [0, 1].
+retrained; an arm without one continues from its last epoch checkpoint when its ``resume.json`` shows the same
+config and data, so a long CPU run may be stopped and resumed across sessions). ``summarize_experiment(OUT)``
+gathers every ``arm.json`` into the report: per seed, mean and sample std over seeds, and the paired difference
+b - a. Metrics are fractions in [0, 1].
 """
 
 from __future__ import annotations
@@ -205,6 +207,27 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def _resume_history(arm_dir: Path, key: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The validation rows of an unfinished arm that may continue (its resume.json matches ``key`` and its
+    checkpoint reads), up to the checkpoint's epoch; None when it must start clean."""
+    try:
+        if json.loads((arm_dir / "resume.json").read_text()) != json.loads(json.dumps(key)):
+            return None
+        done = int(torch.load(arm_dir / "checkpoint.pt", map_location="cpu", weights_only=True)["epoch"])
+    except Exception:  # noqa: BLE001 - missing, torn or foreign files: start clean
+        return None
+    rows: dict[int, dict[str, Any]] = {}
+    stats = arm_dir / "stats.jsonl"
+    for line in stats.read_text().splitlines() if stats.is_file() else []:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line
+        if "val_mAP" in row and int(row["epoch"]) <= done:
+            rows[int(row["epoch"])] = {k: row[k] for k in ("epoch", "val_rank1", "val_rank5", "val_mAP")}
+    return [rows[e] for e in sorted(rows)]
+
+
 def _select_weights(arm_dir: Path, cfg: ReidTrainConfig, final: Path, best_epoch: int | None) -> Path:
     """The weights of the validated-best epoch (from the copy of its checkpoint), else the final ones."""
     best_ckpt = arm_dir / "best_checkpoint.pt"
@@ -255,10 +278,21 @@ def _run_arm(
                     shutil.copyfile(arm_dir / "checkpoint.pt", arm_dir / "best_checkpoint.pt")
         emit({**event, "seed": seed, "arm": arm})
 
-    if arm_dir.exists():  # a stale, unfinished run: start clean (same seed, same result)
-        shutil.rmtree(arm_dir)
+    resume_key = {"config": cfg.to_dict(), "fingerprint": fingerprint}
+    previous = _resume_history(arm_dir, resume_key)
+    if previous is None:  # nothing to continue, or a run of another config / data: start clean
+        if arm_dir.exists():
+            shutil.rmtree(arm_dir)
+        _write_json(arm_dir / "resume.json", resume_key)
+    else:  # an unfinished arm of this config and data (e.g. an earlier session): continue from its checkpoint
+        for row in previous:
+            history.append(row)
+            if select == "best_val" and row["val_mAP"] > best.get("val_mAP", -1.0):
+                best.clear()
+                best.update(row)  # its best_checkpoint.pt copy, when earlier than the last epoch, is on disk
+        emit({"event": "arm_resumed", "seed": seed, "arm": arm, "validated_epochs": [r["epoch"] for r in previous]})
     t0 = time.perf_counter()
-    final = train_reid(cfg, train, arm_dir, device, extra, on_event)
+    final = train_reid(cfg, train, arm_dir, device, extra, on_event, resume=previous is not None)
     train_s = time.perf_counter() - t0
     weights = _select_weights(arm_dir, cfg, final, best.get("epoch"))
     selected_epoch = int(best["epoch"]) if best else cfg.epochs
