@@ -1,8 +1,8 @@
 """Compute precision: when to run the networks under bf16 autocast.
 
 On CUDA bf16 autocast needs no loss scaler and is the default. On CPUs with AMX tiles (Sapphire Rapids and
-later) oneDNN runs bf16 convolutions on them: `reid-augment bench` measured 1.8-2.6x faster inference and ~2x
-faster generator training than fp32 on such a CPU (docs/benchmarks.md). Without AMX, bf16 is emulated and
+later) oneDNN runs bf16 convolutions on them: `reid-augment bench` measured 1.86-1.94x faster inference and
+1.77x faster generator training steps than fp32 on such a CPU (docs/benchmarks.md). Without AMX, bf16 is emulated and
 slower, so `auto` keeps fp32 there. `DIAFLOW_CPU_BF16=0|1` overrides the CPU detection.
 """
 

@@ -23,7 +23,9 @@ def _fmt(x: float | None) -> str:
 def bench(
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only this case (repeatable): proxy, flow, generator, train, data, flops."),
+        typer.Option(
+            "--only", help="Run only this case (repeatable): proxy, flow, generator, train, reid, data, flops."
+        ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     threads: Annotated[int | None, typer.Option(help="torch intra-op threads for the run (default: torch's).")] = None,
