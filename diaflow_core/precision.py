@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from contextlib import AbstractContextManager, nullcontext
+from functools import lru_cache
 from typing import Any, Literal
 
 import torch
@@ -27,6 +28,12 @@ def cpu_bf16_fast() -> bool:
     env = os.environ.get("DIAFLOW_CPU_BF16", "").strip()
     if env in ("0", "1"):
         return env == "1"
+    return _cpu_has_amx()
+
+
+@lru_cache(maxsize=1)
+def _cpu_has_amx() -> bool:
+    # Probed once per process: autocast() asks on every training step, the CPU does not change.
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private in torch 2.x; absent = assume no AMX
     try:
         return bool(probe()) if probe is not None else False

@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# Train the shipped Market-1501 weights on one GPU in a fixed time budget: flow regressor, then generator.
+# Train the shipped Market-1501 weights on one GPU in a fixed time budget: flow regressor, generator, then
+# (PW_S > 0) the pixel-warping net on the frozen generator ("full" variant).
 # Usage: MARKET=path/to/market1501 OUT=dest bash scripts/train_market_gpu.sh
-# Env knobs: FLOW_S / GEN_S (seconds per stage), DEVICE (cuda), WORKERS, RUNS (run folders).
+# Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
+# (cuda), WORKERS, RUNS (run folders), CONTINUE=1 (start flow and generator from the shipped weights, fresh
+# optimiser: a short GPU call then adds to what earlier sessions trained instead of starting over).
 set -uo pipefail
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 YOLO_OFFLINE=1 NO_ALBUMENTATIONS_UPDATE=1
 MARKET=${MARKET:-../shared/data/market1501}; OUT=${OUT:-out/gpu}; RUNS=${RUNS:-runs/gpu}
 FLOW_S=${FLOW_S:-150}; GEN_S=${GEN_S:-300}; DEVICE=${DEVICE:-cuda}; WORKERS=${WORKERS:-12}
 FLOW_BS=${FLOW_BS:-64}; GEN_BS=${GEN_BS:-32}; EXTRA_FLOW=${EXTRA_FLOW:-}; EXTRA_GEN=${EXTRA_GEN:-}
+PW_S=${PW_S:-0}; PW_BS=${PW_BS:-32}; EXTRA_PW=${EXTRA_PW:-}; CONTINUE=${CONTINUE:-0}; SHIPPED=diaflow_core/weights
+if [ "$CONTINUE" = 1 ]; then
+  EXTRA_FLOW="-s init_weights=$SHIPPED/flow.safetensors $EXTRA_FLOW"
+  EXTRA_GEN="-s init_weights=$SHIPPED/generator.safetensors $EXTRA_GEN"
+fi
 PY=${PY:-python3}; CLI="$PY -m reid_augment.cli.app"
 mkdir -p "$OUT/weights" "$RUNS"
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 t0=$(date +%s)
+if [ "$FLOW_S" -gt 0 ]; then
 $CLI train flow -r recipes/market1501_flow.yaml -o "$RUNS/flow" --data "$MARKET" --device "$DEVICE" \
   --time-budget "$FLOW_S" -s optim.batch_size=$FLOW_BS -s optim.lr=3e-4 -s optim.epochs=40 -s optim.lr_step_epochs=12 \
   -s num_workers=$WORKERS -s log_every=100 -s amp=false $EXTRA_FLOW 2>&1 | grep -v "━" | tail -60
 cp "$RUNS/flow/stats.jsonl" "$OUT/flow_stats.jsonl" 2>/dev/null
 $CLI weights export "$RUNS/flow/checkpoints/best.pt" --name flow --dest "$OUT/weights" || exit 1
+else cp "$SHIPPED/flow.safetensors" "$SHIPPED/flow.json" "$OUT/weights/"; fi
 echo "flow stage done in $(( $(date +%s) - t0 )) s"
 t1=$(date +%s)
+if [ "$GEN_S" -gt 0 ]; then
 $CLI train generator -r recipes/market1501_generator.yaml -o "$RUNS/gen" --data "$MARKET" --device "$DEVICE" \
   --time-budget "$GEN_S" -s flow.weights="$OUT/weights/flow.safetensors" -s optim.batch_size=$GEN_BS \
   -s optim.epochs=40 -s optim.lr_step_epochs=15 -s num_workers=$WORKERS -s log_every=100 -s amp=false $EXTRA_GEN \
@@ -25,4 +36,14 @@ $CLI train generator -r recipes/market1501_generator.yaml -o "$RUNS/gen" --data 
 cp "$RUNS/gen/stats.jsonl" "$OUT/gen_stats.jsonl" 2>/dev/null
 last=$(ls "$RUNS"/gen/val_epoch*.png 2>/dev/null | tail -1); [ -n "$last" ] && cp "$last" "$OUT/gen_val_last.png"
 $CLI weights export "$RUNS/gen/checkpoints/best.pt" --name generator --dest "$OUT/weights" || exit 1
+else cp "$SHIPPED/generator.safetensors" "$SHIPPED/generator.json" "$OUT/weights/"; fi
 echo "generator stage done in $(( $(date +%s) - t1 )) s; total $(( $(date +%s) - t0 )) s"
+[ "$PW_S" -gt 0 ] || exit 0
+t2=$(date +%s)
+$CLI train generator -r recipes/market1501_pixel_warp.yaml -o "$RUNS/pw" --data "$MARKET" --device "$DEVICE" \
+  --time-budget "$PW_S" -s flow.weights="$OUT/weights/flow.safetensors" \
+  -s generator_weights="$OUT/weights/generator.safetensors" -s optim.batch_size=$PW_BS -s num_workers=$WORKERS \
+  -s log_every=100 -s amp=false $EXTRA_PW 2>&1 | grep -v "━" | tail -40
+cp "$RUNS/pw/stats.jsonl" "$OUT/pw_stats.jsonl" 2>/dev/null
+$CLI weights export "$RUNS/pw/checkpoints/best.pt" --name pixel_warp --dest "$OUT/weights" || exit 1
+echo "pixel-warp stage done in $(( $(date +%s) - t2 )) s; total $(( $(date +%s) - t0 )) s"
