@@ -26,6 +26,7 @@ from . import (  # noqa: E402
     poses_cmd,
     reid_cmd,
     reid_experiment_cmd,
+    select_cmd,
     train_cmd,
     weights_cmd,
 )
@@ -75,6 +76,10 @@ app.command("demo", help="The main job on an embedded scene: no dataset, no netw
 app.command(
     "reid-experiment", help="Does the augmentation help re-ID? Same recipe and seeds with and without the samples."
 )(reid_experiment_cmd.reid_experiment)
+
+app.command(
+    "select", help="Keep the generated samples a re-ID teacher still recognises as their own identity."
+)(select_cmd.select_samples_cmd)
 
 flow_app = typer.Typer(help="Proxy-body flow ground truth and the flow regressor.", no_args_is_help=True)
 flow_app.command("show")(flow_cmd.flow_show)
