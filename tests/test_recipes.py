@@ -33,3 +33,26 @@ def test_ablation_recipes_differ_from_the_full_model_in_one_switch() -> None:
     assert (no_vis.model.vis_mode, base.model.vis_mode) == ("none", "gate")
     assert not no_flow.model.use_flow and no_flow.model.dual_encoder
     assert not no_dual.model.dual_encoder
+
+
+def test_reid_perceptual_recipe_builds_on_a_saved_reid_network(tmp_path: Path) -> None:
+    """The recipe's layer names must exist in the project's ReidNet: build the loss the way the trainer does,
+    from saved weights, and check it is zero for equal images and has a gradient otherwise."""
+    from dataclasses import replace
+
+    import torch
+
+    from diaflow_core.reid import ReidNet, ReidNetConfig, save_reid_weights
+    from diaflow_core.train.generator import _build_perceptual
+
+    cfg = load_recipe(GenTrainConfig, RECIPES[0].parent / "market1501_generator_reid.yaml")
+    assert cfg.loss.perceptual.backend == "reid"
+    torch.manual_seed(0)
+    weights = save_reid_weights(ReidNet(4, ReidNetConfig(size=(128, 64), pretrained=None)), tmp_path / "r.safetensors")
+    loss = _build_perceptual(replace(cfg.loss.perceptual, weights_path=str(weights)))
+    x = torch.rand(2, 3, 128, 64) * 2 - 1
+    assert loss(x.clone(), x).item() == 0.0
+    y = (x * 0.5).requires_grad_()
+    value = loss(y, x)
+    value.backward()
+    assert value.item() > 0 and y.grad is not None and y.grad.abs().sum() > 0
