@@ -12,7 +12,7 @@ from rich.table import Table
 
 from diaflow_core.errors import ConfigError
 
-from .reid_cmd import _device
+from .common import device_name as _device
 
 __all__ = ["select_samples_cmd"]
 
