@@ -59,6 +59,7 @@ __all__ = [
     "generated_records",
     "identity_report",
     "identity_scores",
+    "manifest_reader",
     "run_augmentation_experiment",
     "summarize_experiment",
 ]
@@ -80,15 +81,21 @@ Progress = Callable[[dict[str, Any]], None]
 # --------------------------------------------------------------------------------------------- records
 
 
-def _read_manifest_rows(path: Path) -> list[dict[str, str]]:
-    """(generated, source) rows of a reid-augment manifest; a torn last line (no newline) is ignored."""
+def manifest_reader(path: Path) -> csv.DictReader:
+    """A reader over the complete rows of a reid-augment manifest (a torn last line, no newline, is left out);
+    DataError when it lacks the 'generated' and 'source' columns."""
     text = path.read_text(encoding="utf-8")
     if not text.endswith("\n"):
         text = text[: text.rfind("\n") + 1]
     reader = csv.DictReader(io.StringIO(text))
     if not {"generated", "source"} <= set(reader.fieldnames or ()):
         raise DataError(f"{path}: not a reid-augment manifest (no 'generated' and 'source' columns)")
-    return [row for row in reader if row.get("generated")]
+    return reader
+
+
+def _read_manifest_rows(path: Path) -> list[dict[str, str]]:
+    """(generated, source) rows of a reid-augment manifest."""
+    return [row for row in manifest_reader(path) if row.get("generated")]
 
 
 def generated_records(augmented_root: str | Path) -> list[ReidRecord]:

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..errors import DataError
+from .experiment import manifest_reader
 from .features import extract_features
 from .records import ReidRecord
 from .transforms import read_rgb
@@ -180,12 +181,9 @@ def write_selection(
     kept_names = {g.name for g, k in zip(generated, keep, strict=True) if k}
     manifest = src_root / "manifest.csv"
     if manifest.is_file():
-        text = manifest.read_text(encoding="utf-8")
-        text = text[: text.rfind("\n") + 1]  # a torn last line of an interrupted run is not a row
-        reader = csv.DictReader(io.StringIO(text))
-        fields = [*(reader.fieldnames or []), "id_margin"]
+        reader = manifest_reader(manifest)
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=[*(reader.fieldnames or []), "id_margin"], lineterminator="\n")
         writer.writeheader()
         for row in reader:
             name = Path(row.get("generated") or "").name
