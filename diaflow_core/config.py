@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+
+from diaflow_core.fileio import replace_text
 
 from .errors import ConfigError
 
@@ -62,9 +63,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(args) != len(value):
                 raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-            return tuple(
-                _coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True))
-            )
+            return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True)))
         item = args[0] if args else Any
         out = [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(out) if origin is tuple else out
@@ -136,9 +135,7 @@ def apply_overrides(cfg: T, overrides: typing.Sequence[str]) -> T:
         for i, part in enumerate(path):
             if not isinstance(node, dict) or part not in node:
                 choices = node.keys() if isinstance(node, dict) else []
-                raise ConfigError(
-                    f"override {text!r}: no key {'.'.join(path[: i + 1])!r}{_hint(part, choices)}"
-                )
+                raise ConfigError(f"override {text!r}: no key {'.'.join(path[: i + 1])!r}{_hint(part, choices)}")
             if i == len(path) - 1:
                 node[part] = value
             else:
@@ -163,9 +160,4 @@ def load_recipe(cls: type[T], path: str | os.PathLike[str], overrides: typing.Se
 
 def dump_yaml(cfg: Any, path: str | os.PathLike[str]) -> None:
     """Write the resolved config atomically (the run folder keeps what was really used)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.")
-    with os.fdopen(fd, "w") as fh:
-        yaml.safe_dump(to_dict(cfg), fh, sort_keys=False)
-    os.replace(tmp, p)
+    replace_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))

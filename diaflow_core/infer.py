@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import torch
 
+from diaflow_core.fileio import replace_text
+
 from .config import from_dict
 from .errors import WeightsError
 from .models.generator import GeneratorConfig, build_generator
@@ -157,7 +159,5 @@ def export_weights(
         "epoch": state["epoch"],
         "metrics": metrics or state.get("extra", {}).get("val", {}),
     }
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(sidecar, indent=1))
-    os.replace(tmp, out.with_suffix(".json"))
+    replace_text(out.with_suffix(".json"), json.dumps(sidecar, indent=1))
     return out

@@ -22,6 +22,7 @@ import torch
 from diaflow_core.data.images import image_to_tensor, read_image, scale_keypoints, tensor_to_image
 from diaflow_core.data.market import TORCHREID_PATTERN
 from diaflow_core.errors import DataError, DiaflowError
+from diaflow_core.fileio import replace_bytes
 
 from .fit import fit_pose, keep_inside, usable_pose
 from .fsio import OriginalsMode, carry_file, encode_image, publish_bytes
@@ -349,8 +350,5 @@ def write_preview(out: Path, rows: int = 8, samples: int = 6) -> Path | None:
     if not sheet_rows:
         return None
     path = out / "preview.png"
-    tmp = out / ".preview.png.new"
-    tmp.unlink(missing_ok=True)
-    publish_bytes(tmp, encode_image(contact_sheet(sheet_rows, labels=labels), ".png"))
-    tmp.replace(path)
+    replace_bytes(path, encode_image(contact_sheet(sheet_rows, labels=labels), ".png"))
     return path

@@ -17,6 +17,7 @@ import numpy as np
 
 from diaflow_core.data.images import read_image
 from diaflow_core.errors import DataError
+from diaflow_core.fileio import replace_bytes
 
 from .augment import AugmentConfig, AugmentEvent, AugmentSummary, Transfer, run_augment
 from .detect import Detector, crop_person, nms
@@ -108,10 +109,7 @@ def run_demo(
     for box in boxes:
         cv2.rectangle(shown, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (255, 220, 0), 2)
     frame_path = out / frame_name
-    tmp = out / f".{frame_name}.new"
-    tmp.unlink(missing_ok=True)
-    publish_bytes(tmp, encode_image(shown))
-    tmp.replace(frame_path)  # the annotated frame is a picture of this run: replaced on every run
+    replace_bytes(frame_path, encode_image(shown))  # the annotated frame pictures this run: replaced each time
 
     poser = _WithKnownPoses(backend, known)
     config = AugmentConfig(

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from diaflow_core.errors import DataError
+from diaflow_core.fileio import replace_bytes
 from diaflow_core.pose import pose_torso_length
 
 from .fit import usable_pose
@@ -208,7 +209,6 @@ def build_pose_bank(
 
 def save_pose_bank(bank: PoseBank, path: str | os.PathLike[str]) -> None:
     """Write ``bank`` as a plain ``.npz`` (keypoints, view codes, counts, canvas size, a source note)."""
-    from .fsio import publish_bytes  # local import: fsio pulls in OpenCV
 
     buf = io.BytesIO()
     np.savez_compressed(
@@ -220,12 +220,7 @@ def save_pose_bank(bank: PoseBank, path: str | os.PathLike[str]) -> None:
         size=np.asarray(bank.size, dtype=np.int64),
         source=np.asarray(bank.source),
     )
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.new")
-    if tmp.exists():
-        tmp.unlink()
-    publish_bytes(tmp, buf.getvalue())
-    os.replace(tmp, path)  # a bank file is replaced as a whole, never half-written
+    replace_bytes(path, buf.getvalue())  # a bank file is replaced as a whole, never half-written
 
 
 def load_pose_bank(path: str | os.PathLike[str] | None = None) -> PoseBank:

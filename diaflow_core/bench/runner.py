@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from diaflow_core.fileio import replace_text
+
 from ..errors import ConfigError
 from .core import BenchResult, BenchSettings, bench_environment
 from .data import bench_data
@@ -86,9 +88,4 @@ def bench_report(rows: Sequence[BenchResult], settings: BenchSettings, env: dict
 
 
 def write_bench_json(path: str | os.PathLike[str], report: dict[str, Any]) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1) + "\n")
-    os.replace(tmp, out)
-    return out
+    return replace_text(path, json.dumps(report, indent=1) + "\n")

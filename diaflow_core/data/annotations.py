@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from diaflow_core.errors import DataError
+from diaflow_core.fileio import replace_text
 
 __all__ = ["ANNOTATION_HEADER", "AnnotationReport", "RowProblem", "read_annotations", "write_annotations"]
 
@@ -141,15 +141,4 @@ def write_annotations(path: str | os.PathLike[str], poses: Mapping[str, np.ndarr
             raise DataError(f"{path}: pose for {name} has shape {arr.shape}, expected ({_N}, 2)")
         arr = np.where(np.isnan(arr).any(axis=1, keepdims=True), np.float32(np.nan), arr)
         lines.append(f"{name}: {_format_values(arr[:, 1])}: {_format_values(arr[:, 0])}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    replace_text(path, "\n".join(lines) + "\n")

@@ -31,7 +31,6 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import shutil
 import statistics
@@ -43,6 +42,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from diaflow_core.fileio import replace_text
 
 from ..errors import DataError
 from .api import evaluate_reid
@@ -208,10 +209,7 @@ def _arm_dir(out_dir: Path, seed: int, arm: str) -> Path:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # several processes may share one experiment folder
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.replace(path)
+    replace_text(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def _resume_history(arm_dir: Path, key: dict[str, Any]) -> list[dict[str, Any]] | None:

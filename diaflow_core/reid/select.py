@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from diaflow_core.fileio import replace_text
+
 from ..errors import DataError
 from .experiment import manifest_reader
 from .features import extract_features
@@ -139,12 +141,6 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _json_row(score: SampleScore, kept: bool) -> dict[str, Any]:
     row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in asdict(score).items()}
     return {**row, "kept": kept}
@@ -189,7 +185,7 @@ def write_selection(
             name = Path(row.get("generated") or "").name
             if name in kept_names:
                 writer.writerow({**row, "id_margin": f"{margin_of[name]:.4f}"})
-        _write_atomic(dst_root / "manifest.csv", buf.getvalue())
+        replace_text(dst_root / "manifest.csv", buf.getvalue())
 
     margins = np.array([s.margin for s in scores if not s.problem], dtype=np.float64)
     quantiles = (
@@ -211,5 +207,5 @@ def write_selection(
         "own_nearest": float((margins > 0).mean()) if margins.size else None,
         "scores": [_json_row(s, bool(k)) for s, k in zip(scores, keep, strict=True)],
     }
-    _write_atomic(dst_root / "selection.json", json.dumps(summary, indent=1))
+    replace_text(dst_root / "selection.json", json.dumps(summary, indent=1))
     return summary

@@ -23,6 +23,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
+from diaflow_core.fileio import atomic_replace
+
 from ..errors import ConfigError, DataError, WeightsError
 from ..precision import autocast
 from ._config import config_from_dict, config_to_dict
@@ -333,9 +335,8 @@ def _save_checkpoint(
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)  # atomic: a crash mid-write never leaves a broken checkpoint
+    with atomic_replace(path) as tmp:  # a crash mid-write never leaves a broken checkpoint
+        torch.save(state, tmp)
 
 
 def _load_checkpoint(

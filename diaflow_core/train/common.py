@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -23,6 +22,7 @@ import torch.distributed as dist
 
 from ..config import dump_yaml, to_dict
 from ..errors import ConfigError, WeightsError
+from ..fileio import atomic_replace
 from ..precision import autocast
 
 __all__ = [
@@ -82,13 +82,6 @@ def autocast_for(device: torch.device, enabled: bool) -> AbstractContextManager[
     return autocast(device, "auto" if enabled else "fp32")
 
 
-def _atomic_path(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    return Path(tmp)
-
-
 @dataclass
 class RunDir:
     """A run folder: resolved recipe, stats.jsonl, checkpoints/ (last + best)."""
@@ -142,9 +135,8 @@ def save_checkpoint(
         "state": {k: _unwrap(m).state_dict() for k, m in modules.items()},
         "extra": dict(extra or {}),
     }
-    tmp = _atomic_path(path)
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_replace(path) as tmp:
+        torch.save(state, tmp)
 
 
 def _unwrap(m: Any) -> Any:
@@ -177,9 +169,8 @@ def save_safetensors(
         if half and v.is_floating_point():
             v = v.half()
         sd[k] = v
-    tmp = _atomic_path(path)
-    save_file(sd, str(tmp), metadata={k: json.dumps(v) for k, v in (metadata or {}).items()})
-    os.replace(tmp, path)
+    with atomic_replace(path) as tmp:
+        save_file(sd, str(tmp), metadata={k: json.dumps(v) for k, v in (metadata or {}).items()})
 
 
 def load_safetensors_into(model: torch.nn.Module, path: Path) -> None:

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from diaflow_core.data.annotations import read_annotations
 from diaflow_core.errors import DataError
-from reid_augment.fsio import encode_image, publish_bytes
+from diaflow_core.fileio import replace_bytes
+from reid_augment.fsio import encode_image
 from reid_augment.pose_bank import build_pose_bank, load_pose_bank, save_pose_bank
 from reid_augment.preview import bank_sheet
 
@@ -50,8 +51,5 @@ def poses_show(
 ) -> None:
     """Draw every pose of a bank (skeletons grouped by view, with cluster sizes) into a PNG."""
     pose_bank = load_pose_bank(bank)
-    tmp = out.with_name(f".{out.name}.new")
-    tmp.unlink(missing_ok=True)
-    publish_bytes(tmp, encode_image(bank_sheet(pose_bank, columns=columns), ".png"))
-    tmp.replace(out)
+    replace_bytes(out, encode_image(bank_sheet(pose_bank, columns=columns), ".png"))
     typer.echo(f"{len(pose_bank)} poses drawn to {out}")
