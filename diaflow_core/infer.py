@@ -39,6 +39,22 @@ def _sidecar(path: Path) -> dict[str, Any]:
     return json.loads(meta.read_text())
 
 
+def _provenance(path: Path, meta: dict[str, Any], digest: str) -> dict[str, Any]:
+    """What a report needs to say which weights ran: file, hash, variant, training length, time and hardware."""
+    trained = {k: v for k, v in (meta.get("trained") or {}).items() if k != "previous"}
+    recipe = meta.get("recipe") or {}
+    return {
+        "file": str(path),
+        "sha256": digest,
+        "stage": recipe.get("stage"),
+        "variant": recipe.get("variant"),
+        "epoch": meta.get("epoch"),
+        "step": meta.get("step"),
+        "validation": meta.get("metrics"),
+        "trained": trained or None,
+    }
+
+
 def _find(folder: Path | None, name: str, required: bool) -> Path | None:
     if folder is not None:
         p = folder / f"{name}.safetensors"
@@ -63,10 +79,12 @@ class PoseTransfer:
         device: torch.device,
         weights_hash: str,
         precision: str = "auto",
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         self.generator, self.flow, self.pixel_warp = generator, flow, pixel_warp
         self.size, self.radius, self.device, self.weights_hash = size, radius, device, weights_hash
         self.precision = resolve_precision(precision, device)  # what actually runs: fp32 or bf16
+        self.provenance = provenance or {}  # per component (generator, flow, pixel_warp): see _provenance
 
     @classmethod
     def load(
@@ -92,20 +110,26 @@ class PoseTransfer:
         data = meta.get("data", {})
         size = tuple(data.get("size", (128, 64)))
         radius = float(data.get("heatmap_radius", 4.0))
-        hashes = [file_sha256(gen_path)]
+        digests = {"generator": file_sha256(gen_path, 64)}
+        provenance = {"generator": _provenance(gen_path, meta, digests["generator"]), "flow": {"mode": flow}}
         flow_path = _find(folder, "flow", required=flow == "learned") if flow == "learned" else None
         if flow_path is not None:
-            hashes.append(file_sha256(flow_path))
+            digests["flow"] = file_sha256(flow_path, 64)
+            flow_meta = _sidecar(flow_path) if flow_path.with_suffix(".json").is_file() else {}
+            provenance["flow"] = {"mode": flow, **_provenance(flow_path, flow_meta, digests["flow"])}
         src = FlowSource(FlowSourceConfig(mode=flow, weights=str(flow_path) if flow_path else None), size, radius, dev)
         pw = None
         pw_path = _find(folder, "pixel_warp", required=False) if pixel_warp else None
         if pw_path is not None:
-            pw = PixelWarper(from_dict(PixelWarperConfig, _sidecar(pw_path)["model"], where=str(pw_path)))
+            pw_meta = _sidecar(pw_path)
+            pw = PixelWarper(from_dict(PixelWarperConfig, pw_meta["model"], where=str(pw_path)))
+            digests["pixel_warp"] = file_sha256(pw_path, 64)
+            provenance["pixel_warp"] = _provenance(pw_path, pw_meta, digests["pixel_warp"])
             load_safetensors_into(pw, pw_path)
             pw = pw.to(dev).eval().requires_grad_(False)
-            hashes.append(file_sha256(pw_path))
+        hashes = [d[:12] for d in digests.values()]  # the 12-digit form the manifests have always used
         digest = hashlib.sha256(("|".join(hashes) + f"|{flow}").encode()).hexdigest()[:12]
-        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest, precision)
+        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest, precision, provenance)
 
     @torch.no_grad()
     def transfer(self, src: torch.Tensor, src_kp: torch.Tensor, tgt_kp: torch.Tensor) -> torch.Tensor:

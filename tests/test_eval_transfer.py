@@ -174,3 +174,66 @@ def test_real_market_pairs_and_copy_source(market_root: Path) -> None:
     tgt = np.stack([read_image(folder / b) for _, b in test.pairs[:24]])
     np.testing.assert_allclose(rep.per_pair["ssim"], ssim_skimage(src, tgt), atol=1e-5)
     assert 0.0 < rep.means["ssim"] < rep.means["masked_ssim"] < 1.0
+
+
+def _variant_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """Two weights folders from the shipped weights: as shipped, and the same plus a (random) pixel-warp net."""
+    import shutil
+
+    from diaflow_core.models.pixel_warp import PixelWarper, PixelWarperConfig
+    from diaflow_core.train.common import save_safetensors
+    from diaflow_core.weights import find_weights
+
+    gen = find_weights("generator", required=False)
+    if gen is None:
+        pytest.skip("no shipped generator weights in this checkout")
+    plain, full = tmp_path / "plain", tmp_path / "full"
+    for folder in (plain, full):
+        folder.mkdir()
+        for name in ("generator", "flow"):
+            src = gen.with_name(f"{name}.safetensors")
+            shutil.copy(src, folder / src.name)
+            shutil.copy(src.with_suffix(".json"), folder / f"{name}.json")
+    cfg = PixelWarperConfig(ch_min=8, ch_max=16, levels=3, res_blocks=1)
+    torch.manual_seed(0)
+    save_safetensors(PixelWarper(cfg), full / "pixel_warp.safetensors")
+    meta = {"model": cfg.__dict__, "recipe": {"stage": "pixel_warp", "variant": "full"}, "epoch": 3, "step": 7}
+    meta["trained"] = {"hardware": "test", "train_seconds": {"cpu": 1}, "previous": {"big": "history"}}
+    (full / "pixel_warp.json").write_text(json.dumps(meta))
+    return plain, full
+
+
+def test_cli_variants_in_one_run(tiny_root: Path, tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from reid_augment.cli.eval_cmd import evaluate_transfer as command
+
+    plain, full = _variant_folders(tmp_path)
+    app = typer.Typer()
+    app.command()(command)
+    out = tmp_path / "r.json"
+    base = ["--data", str(tiny_root), "--json", str(out), "--device", "cpu", "--limit", "2", "--no-baselines"]
+    res = CliRunner().invoke(
+        app, [*base, "--weights", str(plain), "--variant", f"full={full}", "--variant", f"again={plain}"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert set(data["methods"]) == {"model", "full", "again"} and data["primary"] == "model"
+    model, again, with_pw = data["methods"]["model"], data["methods"]["again"], data["methods"]["full"]
+    assert model["ssim"] == again["ssim"]  # the same weights in one run give the same numbers
+    assert with_pw["ssim"] != model["ssim"]  # the pixel-warp blend changes the output
+    assert "pixel_warp" not in model["weights"] and model["weights"]["generator"]["file"].startswith(str(plain))
+    pw = with_pw["weights"]["pixel_warp"]
+    assert (
+        pw["variant"] == "full"
+        and pw["epoch"] == 3
+        and pw["trained"] == {"hardware": "test", "train_seconds": {"cpu": 1}}
+    )
+    assert model["weights"]["flow"]["mode"] == "learned" and len(model["weights"]["flow"]["sha256"]) == 64
+    assert data["settings"]["variants"] == {"full": str(full), "again": str(plain)}
+    for bad in ("full", "model=" + str(full), f"copy_source={full}"):
+        res = CliRunner().invoke(app, [*base, "--variant", bad])
+        assert res.exit_code != 0 and "--variant" in str(res.exception or res.output)
+    res = CliRunner().invoke(app, [*base, "--variant", f"gone={tmp_path / 'none'}"])
+    assert res.exit_code != 0  # a variant folder that cannot be loaded is an error, never skipped

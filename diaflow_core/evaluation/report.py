@@ -23,6 +23,7 @@ import torch
 from diaflow_core.data import read_image
 from diaflow_core.errors import DataError
 from diaflow_core.evaluation.transfer import TransferReport
+from diaflow_core.fileio import replace_text
 
 __all__ = ["hardware_info", "transfer_summary", "write_grid", "write_transfer_json"]
 
@@ -62,8 +63,13 @@ def transfer_summary(
     skipped_methods: Mapping[str, str] | None = None,
     hardware: Mapping[str, Any] | None = None,
     wall_s: float | None = None,
+    weights: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready dict of a run (``primary`` defaults to the first report)."""
+    """The JSON-ready dict of a run (``primary`` defaults to the first report).
+
+    ``weights``: per trained method, the provenance of its weights (``PoseTransfer.provenance``: files, variant,
+    epochs, validation numbers, training time and hardware), written under that method as ``weights``.
+    """
     if not reports:
         raise DataError("transfer_summary: no method was evaluated")
     by_name = {r.method: r for r in reports}
@@ -78,7 +84,14 @@ def transfer_summary(
         "psnr": main.means.get("psnr"),
         "l1": main.means.get("l1"),
         "methods": {
-            r.method: {**r.means, "pairs": r.count, "wall_s": r.wall_s, "skipped": dict(r.skipped)} for r in reports
+            r.method: {
+                **r.means,
+                "pairs": r.count,
+                "wall_s": r.wall_s,
+                "skipped": dict(r.skipped),
+                **({"weights": dict(weights[r.method])} if weights and r.method in weights else {}),
+            }
+            for r in reports
         },
         "skipped_methods": dict(skipped_methods or {}),
         "settings": dict(settings or {}),
@@ -90,10 +103,7 @@ def transfer_summary(
 
 def write_transfer_json(path: str | os.PathLike[str], summary: Mapping[str, Any]) -> Path:
     """Write ``summary`` (see ``transfer_summary``) as indented JSON; returns the path."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(_clean(dict(summary)), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    return p
+    return replace_text(path, json.dumps(_clean(dict(summary)), indent=2, allow_nan=False) + "\n")
 
 
 def _label(text: str, h: int) -> np.ndarray:

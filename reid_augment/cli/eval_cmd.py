@@ -38,12 +38,14 @@ _COLUMNS = (
 )
 
 
-def _model_method(weights: Path | None, device: str, precision: str) -> tuple[Any | None, str | None]:
-    """The trained model as a Method, or None and why not."""
+def _model_method(
+    weights: Path | None, device: str, precision: str
+) -> tuple[Any | None, dict[str, Any] | None, str | None]:
+    """The trained model as a Method plus its weights' provenance, or None and why not."""
     try:
         from diaflow_core.infer import PoseTransfer
     except ImportError as exc:
-        return None, f"model weights not available (diaflow_core.infer cannot be imported: {exc})"
+        return None, None, f"model weights not available (diaflow_core.infer cannot be imported: {exc})"
     from diaflow_core.errors import DiaflowError
 
     try:
@@ -51,12 +53,28 @@ def _model_method(weights: Path | None, device: str, precision: str) -> tuple[An
     except (DiaflowError, OSError) as exc:
         if weights is not None:
             raise
-        return None, f"model weights not available ({exc})"
+        return None, None, f"model weights not available ({exc})"
 
     def method(batch: dict[str, Any]) -> Any:
         return model.transfer(batch["src"], batch["src_kp"], batch["tgt_kp"])
 
-    return method, None
+    return method, model.provenance, None
+
+
+def _parse_variants(specs: list[str]) -> dict[str, Path]:
+    """``NAME=FOLDER`` options -> {name: folder}; names must be new and not clash with the built-in methods."""
+    from diaflow_core.errors import ConfigError
+
+    out: dict[str, Path] = {}
+    for spec in specs:
+        name, sep, folder = spec.partition("=")
+        name = name.strip()
+        if not sep or not name or not folder:
+            raise ConfigError(f"--variant {spec!r}: expected NAME=FOLDER (a folder of .safetensors weights)")
+        if name in out or name in ("model", "copy_source", "analytic_flow_warp"):
+            raise ConfigError(f"--variant {spec!r}: the name {name!r} is already taken")
+        out[name] = Path(folder)
+    return out
 
 
 def _advance(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
@@ -73,6 +91,12 @@ def evaluate_transfer(
     ] = None,
     weights: Annotated[
         Path | None, typer.Option(help="Trained model folder (default: the shipped weights, when present).")
+    ] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also evaluate NAME=FOLDER, another trained variant's weights folder, in the same run (repeatable)."
+        ),
     ] = None,
     baselines: Annotated[bool, typer.Option(help="Also evaluate copy_source and analytic_flow_warp.")] = True,
     limit: Annotated[int | None, typer.Option(help="Evaluate only the first N test pairs.")] = None,
@@ -111,18 +135,23 @@ def evaluate_transfer(
     from diaflow_core.evaluation import evaluate_transfer as run_evaluation
     from diaflow_core.precision import resolve_precision
 
+    variants = _parse_variants(variant or [])  # before any loading: a typo fails in a second
     root = market_root(data)
     dev = _device(device)
     t0 = time.perf_counter()
     test = load_test_pairs(root)
     methods: dict[str, Any] = {}
+    provenance: dict[str, dict[str, Any]] = {}
     skipped_methods: dict[str, str] = {}
-    model, why = _model_method(weights, dev, precision)
+    model, prov, why = _model_method(weights, dev, precision)
     if model is not None:
-        methods["model"] = model
+        methods["model"], provenance["model"] = model, prov or {}
     else:
         skipped_methods["model"] = str(why)
         console.print(f"[yellow]{why}[/]")
+    for name, folder in variants.items():
+        methods[name], prov, _ = _model_method(folder, dev, precision)  # explicit folders: errors are raised
+        provenance[name] = prov or {}
     if baselines:
         usable, not_usable = available_baselines()
         methods.update(usable)
@@ -186,11 +215,12 @@ def evaluate_transfer(
         "limit": limit,
         "batch_size": batch_size,
         "weights": str(weights) if weights else None,
+        "variants": {k: str(v) for k, v in variants.items()},
         "precision": resolve_precision(precision, dev),
     }
     summary = transfer_summary(
         reports, "model" if "model" in methods else None, settings, skipped_methods, hardware_info(dev),
-        time.perf_counter() - t0,
+        time.perf_counter() - t0, provenance,
     )  # fmt: skip
     if json_out is not None:
         console.print(f"report: {write_transfer_json(json_out, summary)}")
