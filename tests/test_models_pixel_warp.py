@@ -27,6 +27,26 @@ def test_forward_backward(device: str) -> None:
     assert gen.grad is not None and all(p.grad is not None for p in net.parameters())
 
 
+def test_fresh_net_starts_near_the_generator() -> None:
+    torch.manual_seed(0)
+    x1, gen = torch.rand(2, 3, 32, 16) * 2 - 1, torch.rand(2, 3, 32, 16) * 2 - 1
+    flow, vis = torch.randn(2, 2, 32, 16) * 3, torch.randint(0, 3, (2, 32, 16))
+    for gate in (-3.0, 0.0):
+        net = PixelWarper(PixelWarperConfig(levels=2, ch_min=4, ch_max=8, gate_init=gate))
+        out, z, x_w = net(x1, gen, flow, vis)
+        w = torch.sigmoid(torch.tensor(gate))
+        torch.testing.assert_close(z, torch.full_like(z, float(w)))  # the same weight everywhere
+        torch.testing.assert_close(out, w * x_w + (1 - w) * gen)
+    net = PixelWarper(TINY)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(2):  # the zero head is not a dead end: the gate learns to follow the target
+        opt.zero_grad()
+        out, z, x_w = net(x1, gen, flow, vis)
+        (out - x_w).abs().mean().backward()
+        opt.step()
+    assert net(x1, gen, flow, vis)[1].mean() > torch.sigmoid(torch.tensor(TINY.gate_init))
+
+
 def test_zero_flow_warps_to_source() -> None:
     net = PixelWarper(TINY).eval()
     x1 = torch.rand(1, 3, 16, 8)

@@ -27,6 +27,10 @@ class PixelWarperConfig:
     res_blocks: int = 2
     image_channels: int = 3
     flow_unit: float = 20.0  # the flow input is divided by this, to be O(1)
+    # Initial logit of z: the head starts with zero weights and this bias, so a fresh net outputs
+    # sigmoid(gate_init) * x_w + (1 - sigmoid) * generated (-3: 95 % the frozen generator) and training moves
+    # away from the stage-2 result only where copying source pixels helps; 0 gives an even blend.
+    gate_init: float = -3.0
 
     def __post_init__(self) -> None:
         if min(self.levels, self.ch_min, self.res_blocks, self.image_channels) < 1 or self.flow_unit <= 0:
@@ -54,6 +58,10 @@ class PixelWarper(nn.Module):
         chs = level_channels(cfg.levels, cfg.ch_min, cfg.ch_max)
         self.unet = ResUNet(chs, cfg.res_blocks, in_ch=in_ch)
         self.head = OutputHead(chs[0], 1)
+        conv = self.head[-1]
+        assert isinstance(conv, nn.Conv2d) and conv.bias is not None
+        nn.init.zeros_(conv.weight)
+        nn.init.constant_(conv.bias, cfg.gate_init)
 
     def forward(
         self, x1: torch.Tensor, generated: torch.Tensor, flow: torch.Tensor, vis: torch.Tensor
