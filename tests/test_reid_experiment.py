@@ -19,8 +19,10 @@ from diaflow_core.errors import DataError
 from diaflow_core.reid import ReidRecord, ReidTrainConfig, load_reid_model, market_records
 from diaflow_core.reid.experiment import (
     ARMS,
+    DEFAULT_ARMS,
     _select_weights,
     generated_records,
+    repeat_sources,
     run_augmentation_experiment,
     summarize_experiment,
 )
@@ -178,7 +180,7 @@ def test_experiment_end_to_end_with_gpu_machine_packages(
     assert {"format", "arms", "protocol", "seeds", "complete", "runs", "identity", "summary", "goal"} <= set(report)
     assert report["complete"] and report["same_config_across_runs"] and report["seeds"] == [0, 1]
     runs = {(r["seed"], r["arm"]): r for r in report["runs"]}
-    assert set(runs) == {(s, a) for s in (0, 1) for a in ARMS}
+    assert set(runs) == {(s, a) for s in (0, 1) for a in DEFAULT_ARMS}  # the control arm only on request
     for seed in (0, 1):
         a, b = runs[(seed, "baseline")], runs[(seed, "augmented")]
         assert a["config"]["seed"] == b["config"]["seed"] == seed  # same seed in both arms
@@ -190,7 +192,8 @@ def test_experiment_end_to_end_with_gpu_machine_packages(
         assert a["test"]["num_query"] == 3 and a["test"]["num_gallery"] == 6  # junk not embedded
         assert 0.0 <= a["test"]["mAP"] <= 1.0 and (out / a["weights"]).is_file()
     s = report["summary"]
-    for arm in ARMS:
+    assert "repeated" not in s and "difference_control" not in s
+    for arm in DEFAULT_ARMS:
         assert s[arm]["seeds"] == [0, 1] and s[arm]["mAP"]["n"] == 2 and s[arm]["mAP"]["std"] is not None
     diffs = [runs[(k, "augmented")]["test"]["mAP"] - runs[(k, "baseline")]["test"]["mAP"] for k in (0, 1)]
     assert s["difference"]["mAP"]["values"] == pytest.approx(diffs)
@@ -374,3 +377,30 @@ def test_gpu_script_packs_and_unpacks_losslessly(market: Path, tmp_path: Path) -
         got = {p.name: p.read_bytes() for p in (dest / split).iterdir()}
         assert got == want, split  # byte-identical; junk left out; query rebuilt from the gallery
     assert (dest / "market-annotation-train.csv").read_bytes() == (market / "market-annotation-train.csv").read_bytes()
+
+
+def test_control_arm_repeats_the_sources(market: Path, augmented: Path, tmp_path: Path) -> None:
+    """Arm (c): arm b's image count per identity, made of copies of the generated samples' source images."""
+    train = market_records(market, "train")
+    generated = generated_records(augmented)
+    extra = repeat_sources(generated, train)
+    assert len(extra) == len(generated)
+    for g, r in zip(generated, extra, strict=True):
+        assert r.name == g.source and r.pid == g.pid and r.path.parent.name == "bounding_box_train"
+    torch.set_num_threads(1)
+    out = tmp_path / "exp"
+    cfg = ReidTrainConfig(**TINY)
+    run = dict(identity=False)
+    run_augmentation_experiment(market, augmented, out, [0], cfg, "cpu", arms=["baseline", "augmented"], **run)
+    events: list[dict] = []
+    report = run_augmentation_experiment(market, augmented, out, [0], cfg, "cpu", events.append, arms=list(ARMS), **run)
+    assert [e["event"] for e in events if e["event"].startswith("arm_")] == ["arm_reused", "arm_reused", "arm_start"]
+    runs = {r["arm"]: r for r in report["runs"]}
+    assert runs["repeated"]["extra_images"] == runs["augmented"]["extra_images"] == 15  # held-out id dropped
+    assert runs["repeated"]["iters_per_epoch"] == runs["augmented"]["iters_per_epoch"]
+    control = report["summary"]["difference_control"]
+    b_c = runs["augmented"]["test"]["mAP"] - runs["repeated"]["test"]["mAP"]
+    c_a = runs["repeated"]["test"]["mAP"] - runs["baseline"]["test"]["mAP"]
+    assert control["augmented_minus_repeated"]["mAP"]["values"] == pytest.approx([b_c])
+    assert control["repeated_minus_baseline"]["mAP"]["values"] == pytest.approx([c_a])
+    assert report["complete"] and report["summary"]["repeated"]["seeds"] == [0]

@@ -1,10 +1,14 @@
-"""Does pose-transfer augmentation help re-ID? The paired two-arm experiment of issue 7.
+"""Does pose-transfer augmentation help re-ID? The paired two-arm experiment of issue 7 (plus a control arm).
 
 Protocol (one re-ID recipe, one seed list; both arms share every seed):
 
 - arm ``baseline`` (a): train on ``bounding_box_train``;
 - arm ``augmented`` (b): the same training images plus the generated samples of an augmented root
   (files ``<stem>_gNNN.jpg``, pid and camera from the name, source image from ``manifest.csv``);
+- optional control arm ``repeated`` (c): the training images plus, for every generated sample, another copy of
+  its SOURCE image. Arm b has more images per epoch, so more steps at the same epoch count; (c) has exactly
+  b's images per identity and steps, with real pixels only (the random flip / crop / erasing still vary the
+  copies), so b - c isolates what the generated pixels add beyond longer training;
 - with ``val_fraction > 0`` the trainer holds out a share of the TRAINING identities (the split is a
   function of the seed, so both arms of a seed hold out the same ones; generated samples of held-out
   identities are dropped from arm b). Validation on them is the only thing that picks a checkpoint
@@ -55,20 +59,24 @@ from .weights import load_reid_model, read_reid_meta, save_reid_weights
 
 __all__ = [
     "ARMS",
+    "DEFAULT_ARMS",
     "EXPERIMENT_FORMAT",
     "GOAL_MAP_POINTS",
     "generated_records",
     "identity_report",
     "identity_scores",
     "manifest_reader",
+    "repeat_sources",
     "run_augmentation_experiment",
     "summarize_experiment",
 ]
 
-ARMS: tuple[str, ...] = ("baseline", "augmented")  # (a), (b)
+ARMS: tuple[str, ...] = ("baseline", "augmented", "repeated")  # (a), (b), control (c)
+DEFAULT_ARMS: tuple[str, ...] = ("baseline", "augmented")  # the experiment proper; (c) on request
 ARM_LABELS = {
     "baseline": "(a) bounding_box_train",
     "augmented": "(b) bounding_box_train + generated samples of its images",
+    "repeated": "(c) control: bounding_box_train + one more copy of the source image per generated sample",
 }
 EXPERIMENT_FORMAT = "diaflow-reid-experiment"
 EXPERIMENT_VERSION = 1
@@ -142,6 +150,14 @@ def _check_sources(generated: Sequence[ReidRecord], train: Sequence[ReidRecord])
             f"{len(foreign)} generated samples were not rendered from bounding_box_train images "
             f"(e.g. {g.name} from {g.source!r}): arm b may only add samples of training images"
         )
+
+
+def repeat_sources(generated: Sequence[ReidRecord], train: Sequence[ReidRecord]) -> list[ReidRecord]:
+    """Arm (c)'s extra records: for each generated sample, its source training image (same pid and camera
+    as that image), so the control arm has arm b's image count per identity with real pixels only."""
+    _check_sources(generated, train)
+    by_name = {r.name: r for r in train}
+    return [by_name[g.source] for g in generated]
 
 
 # ------------------------------------------------------------------------------------ identity check
@@ -265,7 +281,11 @@ def _run_arm(
     fingerprint: dict[str, Any],
     emit: Progress,
 ) -> dict[str, Any]:
-    extra = generated if arm == "augmented" else None
+    extra: list[ReidRecord] | None = None
+    if arm == "augmented":
+        extra = generated
+    elif arm == "repeated":
+        extra = repeat_sources(generated, train)
     history: list[dict[str, Any]] = []
     best: dict[str, Any] = {}
     info: dict[str, Any] = {}
@@ -368,15 +388,16 @@ def run_augmentation_experiment(
     device: str | torch.device = "cpu",
     progress: Progress | None = None,
     *,
-    arms: Sequence[str] = ARMS,
+    arms: Sequence[str] = DEFAULT_ARMS,
     select: str = "best_val",
     identity: bool = True,
     time_budget_s: float | None = None,
     batch_size: int = 128,
     json_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate ``arms`` (default both) for every seed (``cfg.seed`` is replaced by each), in
-    the order seed 0 a, seed 0 b, seed 1 a, ...; return ``summarize_experiment(out_dir, seeds)``.
+    """Train and evaluate ``arms`` (default (a) and (b); ``repeated`` adds the control (c)) for every seed
+    (``cfg.seed`` is replaced by each), in the order seed 0 a, b, c, seed 1 a, ...; return
+    ``summarize_experiment(out_dir, seeds)``.
 
     Finished arms of the same config and data are reused. ``time_budget_s``: an arm is skipped (and
     reported under ``skipped``) when the time per image-epoch of the arms trained so far says it would not
@@ -418,7 +439,7 @@ def run_augmentation_experiment(
             arm_dir = _arm_dir(out_dir, int(seed), arm)
             fingerprint = {
                 "train_images": len(train),
-                "generated_images": len(generated) if arm == "augmented" else 0,
+                "generated_images": 0 if arm == "baseline" else len(generated),  # (c): as many source copies
             }
             if _reusable(arm_dir, seed_cfg, select, fingerprint, identity):
                 emit({"event": "arm_reused", "seed": seed, "arm": arm})
@@ -459,7 +480,8 @@ def summarize_experiment(out_dir: str | Path, seeds: Sequence[int] | None = None
     """The report from every ``seed*/<arm>/arm.json`` under ``out_dir`` (only ``seeds`` when given).
 
     ``summary``: per arm, rank1 / mAP over seeds (mean, sample std, values); ``difference``: b - a over
-    the seeds that have both arms (paired). ``complete``: every asked seed has both arms.
+    the seeds that have both arms (paired); with control runs also ``difference_control`` (b - c, c - a).
+    ``complete``: every asked seed has arms (a) and (b).
     """
     out_dir = Path(out_dir)
     runs: list[dict[str, Any]] = []
@@ -473,17 +495,24 @@ def summarize_experiment(out_dir: str | Path, seeds: Sequence[int] | None = None
     runs.sort(key=lambda r: (r["seed"], ARMS.index(r["arm"])))
     by = {(r["seed"], r["arm"]): r for r in runs}
     found_seeds = sorted({r["seed"] for r in runs})
-    paired = [s for s in found_seeds if (s, "baseline") in by and (s, "augmented") in by]
     summary: dict[str, Any] = {}
     for arm in ARMS:
         arm_runs = [by[(s, arm)] for s in found_seeds if (s, arm) in by]
-        summary[arm] = {m: _stats([r["test"][m] for r in arm_runs]) for m in ("rank1", "mAP")}
-        summary[arm]["seeds"] = [r["seed"] for r in arm_runs]
-    summary["difference"] = {
-        m: _stats([by[(s, "augmented")]["test"][m] - by[(s, "baseline")]["test"][m] for s in paired])
-        for m in ("rank1", "mAP")
-    }
-    summary["difference"]["seeds"] = paired
+        if arm_runs or arm in DEFAULT_ARMS:
+            summary[arm] = {m: _stats([r["test"][m] for r in arm_runs]) for m in ("rank1", "mAP")}
+            summary[arm]["seeds"] = [r["seed"] for r in arm_runs]
+
+    def paired_difference(arm: str, other: str) -> dict[str, Any]:
+        both = [s for s in found_seeds if (s, arm) in by and (s, other) in by]
+        out = {m: _stats([by[(s, arm)]["test"][m] - by[(s, other)]["test"][m] for s in both]) for m in ("rank1", "mAP")}
+        return {**out, "seeds": both}
+
+    summary["difference"] = paired_difference("augmented", "baseline")
+    if "repeated" in summary:  # the control: generated pixels vs more steps on real ones
+        summary["difference_control"] = {
+            "augmented_minus_repeated": paired_difference("augmented", "repeated"),
+            "repeated_minus_baseline": paired_difference("repeated", "baseline"),
+        }
     gain = summary["difference"]["mAP"]["mean"]
     identity = [{"seed": r["seed"], **r["identity"]} for r in runs if r["arm"] == "baseline" and "identity" in r]
     configs = {json.dumps({k: v for k, v in r["config"].items() if k != "seed"}, sort_keys=True) for r in runs}
@@ -501,7 +530,7 @@ def summarize_experiment(out_dir: str | Path, seeds: Sequence[int] | None = None
             "metrics": "fractions in [0, 1]; std = sample std over seeds; difference = b - a per seed",
         },
         "seeds": wanted,
-        "complete": all((s, a) in by for s in wanted for a in ARMS),
+        "complete": all((s, a) in by for s in wanted for a in DEFAULT_ARMS),
         "same_config_across_runs": len(configs) <= 1,
         "runs": runs,
         "identity": identity,

@@ -86,9 +86,15 @@ def _summary_table(report: dict[str, Any]) -> Table:
     table = Table(title="re-ID augmentation experiment: query vs bounding_box_test (%)")
     for col in ("arm", "seeds", "rank-1 mean", "rank-1 std", "mAP mean", "mAP std", "per seed mAP"):
         table.add_column(col, justify="right")
-    labels = {"baseline": "(a) baseline", "augmented": "(b) augmented", "difference": "(b) - (a), paired"}
-    for arm, label in labels.items():
-        s = report["summary"][arm]
+    summary = report["summary"]
+    rows = [("(a) baseline", summary["baseline"]), ("(b) augmented", summary["augmented"])]
+    if "repeated" in summary:
+        rows.append(("(c) control, sources repeated", summary["repeated"]))
+    rows.append(("(b) - (a), paired", summary["difference"]))
+    if "difference_control" in summary:
+        rows.append(("(b) - (c), paired", summary["difference_control"]["augmented_minus_repeated"]))
+        rows.append(("(c) - (a), paired", summary["difference_control"]["repeated_minus_baseline"]))
+    for label, s in rows:
         per_seed = ", ".join(_pct(v) for v in s["mAP"]["values"])
         table.add_row(
             label,
@@ -113,9 +119,13 @@ def reid_experiment(
     config: Annotated[
         Path | None, typer.Option(help="YAML recipe of ReidTrainConfig fields (default: recipes/reid_market1501.yaml).")
     ] = None,
-    arms: Annotated[str, typer.Option(help="Arms to run now: baseline,augmented (or one of them).")] = (
-        "baseline,augmented"
-    ),
+    arms: Annotated[
+        str,
+        typer.Option(
+            help="Arms to run now: baseline,augmented (or one of them); add 'repeated' for the control arm (c): "
+            "each generated sample replaced by another copy of its source image (same steps, real pixels)."
+        ),
+    ] = "baseline,augmented",
     select: Annotated[
         str, typer.Option(help="Checkpoint: best_val (best held-out-training-id mAP) or last.")
     ] = "best_val",
