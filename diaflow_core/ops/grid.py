@@ -54,8 +54,10 @@ def warp(
     Returns:
         (B, C, H, W) warped tensor, dtype of ``x``.
 
-    Convention: (x, y) channel order, pixels, align_corners=False. The grid is cast to x's dtype
-    so the op also runs under fp16/bf16 autocast (grid_sample wants both in one dtype).
+    Convention: (x, y) channel order, pixels, align_corners=False. Sampling always runs in (at least)
+    fp32 and the result is cast back to x's dtype: a bf16 grid has 8 mantissa bits, so near the image edge
+    (normalised coordinate ~1) its step is 2^-7, a quarter pixel at 64 columns and half a pixel at 128 rows,
+    and samples would land that far off (and cross the zero-padding border) under autocast.
     """
     check_image_like(x, "x")
     check_flow(flow)
@@ -68,7 +70,8 @@ def warp(
         raise ShapeError(f"mode must be one of {_MODES}, got {mode!r}")
     if padding_mode not in _PADDINGS:
         raise ShapeError(f"padding_mode must be one of {_PADDINGS}, got {padding_mode!r}")
-    # Build the grid in at least fp32: pixel coordinates lose precision in half.
-    grid_dtype = torch.promote_types(flow.dtype, torch.float32)
-    grid = flow_to_grid(flow.to(grid_dtype)).to(x.dtype)
-    return F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
+    dtype = torch.promote_types(torch.promote_types(flow.dtype, x.dtype), torch.float32)
+    grid = flow_to_grid(flow.to(dtype))
+    with torch.autocast(x.device.type, enabled=False):  # autocast would cast both back down
+        out = F.grid_sample(x.to(dtype), grid, mode=mode, padding_mode=padding_mode, align_corners=False)
+    return out.to(x.dtype)
