@@ -64,6 +64,7 @@ def _model_method(
 def _parse_variants(specs: list[str]) -> dict[str, Path]:
     """``NAME=FOLDER`` options -> {name: folder}; names must be new and not clash with the built-in methods."""
     from diaflow_core.errors import ConfigError
+    from diaflow_core.evaluation.baselines import BASELINES
 
     out: dict[str, Path] = {}
     for spec in specs:
@@ -71,7 +72,7 @@ def _parse_variants(specs: list[str]) -> dict[str, Path]:
         name = name.strip()
         if not sep or not name or not folder:
             raise ConfigError(f"--variant {spec!r}: expected NAME=FOLDER (a folder of .safetensors weights)")
-        if name in out or name in ("model", "copy_source", "analytic_flow_warp"):
+        if name in out or name == "model" or name in BASELINES:
             raise ConfigError(f"--variant {spec!r}: the name {name!r} is already taken")
         out[name] = Path(folder)
     return out
