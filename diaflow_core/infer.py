@@ -25,7 +25,7 @@ from .pose import pose_heatmaps_torch
 from .precision import autocast, resolve_precision
 from .train.common import load_safetensors_into
 from .train.flow_source import FlowSource, FlowSourceConfig
-from .weights import file_sha256, find_weights
+from .weights import file_sha256, find_weights, read_meta
 
 __all__ = ["PoseTransfer", "export_weights"]
 
@@ -115,8 +115,7 @@ class PoseTransfer:
         flow_path = _find(folder, "flow", required=flow == "learned") if flow == "learned" else None
         if flow_path is not None:
             digests["flow"] = file_sha256(flow_path, 64)
-            flow_meta = _sidecar(flow_path) if flow_path.with_suffix(".json").is_file() else {}
-            provenance["flow"] = {"mode": flow, **_provenance(flow_path, flow_meta, digests["flow"])}
+            provenance["flow"] = {"mode": flow, **_provenance(flow_path, read_meta(flow_path), digests["flow"])}
         src = FlowSource(FlowSourceConfig(mode=flow, weights=str(flow_path) if flow_path else None), size, radius, dev)
         pw = None
         pw_path = _find(folder, "pixel_warp", required=False) if pixel_warp else None

@@ -18,24 +18,16 @@ import cv2
 import numpy as np
 
 from diaflow_core.errors import DataError
+from diaflow_core.fileio import FILE_MODE
 
 __all__ = ["OriginalsMode", "carry_file", "encode_image", "publish_bytes"]
 
 OriginalsMode = Literal["copy", "link", "none"]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # mkstemp makes 0600 files; published files get the usual mode
-
-
 def _publish(tmp: str, dest: Path) -> bool:
     """Move ``tmp`` to ``dest`` unless ``dest`` exists; True when published."""
-    os.chmod(tmp, _FILE_MODE)
+    os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600 files; published files get the usual mode
     try:
         os.link(tmp, dest)
     except FileExistsError:
