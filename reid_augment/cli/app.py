@@ -24,6 +24,7 @@ from . import (  # noqa: E402
     flow_eval_cmd,
     info,
     poses_cmd,
+    prepare_cmd,
     reid_cmd,
     reid_experiment_cmd,
     select_cmd,
@@ -73,6 +74,9 @@ app.command("augment", help="Write pose-transferred samples of every identity in
     augment_cmd.augment
 )
 app.command("demo", help="The main job on an embedded scene: no dataset, no network.")(augment_cmd.demo)
+app.command("prepare", help="Your own footage -> a Market-style training root: tracked people, crops, keypoints.")(
+    prepare_cmd.prepare
+)
 app.command(
     "reid-experiment", help="Does the augmentation help re-ID? Same recipe and seeds with and without the samples."
 )(reid_experiment_cmd.reid_experiment)
