@@ -98,6 +98,7 @@ class PrepareConfig:
     min_height: float = 80.0  # px in the frame; smaller people make blurry crops
     min_track: int = 4  # matched frames before a track becomes an identity
     per_track: int = 16  # crops written per identity, spread evenly over the track
+    min_pose_fraction: float = 0.25  # share of a track's crops with a usable pose (when a pose backend runs)
     iou: float = 0.3  # box overlap that links two frames
     min_similarity: float = 0.9  # colour-histogram cosine that links two frames (measured on street_small.mp4:
     # the same person in consecutive frames >= 0.96 for 99 %, two people of one frame <= 0.92 for 99 %)
@@ -130,6 +131,7 @@ class PrepareSummary:
     dropped_cut: int = 0
     tracks: int = 0
     short_tracks: int = 0
+    no_pose_tracks: int = 0  # long enough, but too few crops with a usable pose
     identities: int = 0
     crops: int = 0
     crops_kept: int = 0  # already on disk (resumed clip)
@@ -306,8 +308,9 @@ def _usable_dets(
 def _write_track(
     track: Track[_Sample], pid: int, clip: Clip, cfg: PrepareConfig, backend: PoseBackend | None,
     rows: list[dict[str, str]], poses: dict[str, np.ndarray], s: PrepareSummary,
-) -> None:  # fmt: skip
-    """Crops of one identity: evenly chosen samples, their poses, the files and rows."""
+) -> bool:  # fmt: skip
+    """Crops of one identity: evenly chosen samples, their poses, the files and rows. False (nothing
+    written) when too few of them show a usable pose: detector false positives (bins, railings) rarely do."""
     picked = [track.samples[i] for i in even_subset(len(track.samples), cfg.per_track)]
     names = []
     for frame, _, sample in picked:
@@ -317,6 +320,7 @@ def _write_track(
     found: list[np.ndarray | None] = [None] * len(picked)
     if backend is not None:
         found = backend.estimate([sample.crop for _, _, sample in picked], names)
+    made = []
     for name, (frame, det, sample), kp in zip(names, picked, found, strict=True):
         # A full-body pose reframes the crop like Market's (detector boxes, HOG's above all, are loose).
         box = market_frame(kp, cfg.size) if kp is not None else None
@@ -324,25 +328,31 @@ def _write_track(
         if off:  # a pose far bigger, smaller or aside of the detected person is most likely someone else's
             box, kp = None, None
         small, t = crop_person(sample.crop, box or sample.box, cfg.size, margin=0.0 if box else 0.08)
-        if publish_bytes(cfg.out / _TRAIN / name, encode_image(small)):
-            s.crops += 1
-        else:
-            s.crops_kept += 1
-        s.reframed += box is not None
         status = "none" if backend is None else "off the detected box" if off else "not found"
         if kp is not None:
             kp = np.round(t.to_crop(kp))  # whole pixels, as Market's CSVs
             why = usable_pose(kp)
-            status = "ok" if why is None else why
-            if why is None:
-                poses[name] = kp
-                s.with_pose += 1
+            status, kp = ("ok", kp) if why is None else (why, None)
+        made.append((name, frame, det, small, kp, status, box is not None))
+    if backend is not None and sum(m[4] is not None for m in made) < cfg.min_pose_fraction * len(made):
+        s.no_pose_tracks += 1
+        return False
+    for name, frame, det, small, kp, status, reframed in made:
+        if publish_bytes(cfg.out / _TRAIN / name, encode_image(small)):
+            s.crops += 1
+        else:
+            s.crops_kept += 1
+        s.reframed += reframed
+        if kp is not None:
+            poses[name] = kp
+            s.with_pose += 1
         x0, y0, x1, y1 = det.box
         rows.append({
             "name": name, "pid": str(pid), "camera": str(clip.camera), "sequence": str(clip.sequence),
             "frame": str(frame), "clip": clip.label, "x0": f"{x0:.1f}", "y0": f"{y0:.1f}", "x1": f"{x1:.1f}",
             "y1": f"{y1:.1f}", "score": f"{det.score:.3f}", "pose": status,
         })  # fmt: skip
+    return True
 
 
 def _run_clip(
@@ -362,9 +372,9 @@ def _run_clip(
                 continue
             if next_pid > 9999:
                 raise DataError(f"{clip.label}: more than 9,999 identities; Market-1501 ids have 4 digits")
-            _write_track(t, next_pid, clip, cfg, backend, rows, poses, s)
-            s.identities += 1
-            next_pid += 1
+            if _write_track(t, next_pid, clip, cfg, backend, rows, poses, s):
+                s.identities += 1
+                next_pid += 1
 
     for frame_no, frame in clip.iter_frames(cfg.step):
         on_event(PrepareEvent("frame", clip.label))

@@ -232,6 +232,28 @@ def test_run_prepare_end_to_end_resume_and_bad_clip(tmp_path: Path) -> None:
     assert len((out / "tracks.csv").read_text().splitlines()) == 9  # rows replaced, not doubled
 
 
+class NoPose:
+    """TEST DOUBLE backend: finds nobody."""
+
+    name = "nopose"
+
+    def estimate(self, images, names):
+        return [None] * len(images)
+
+
+def test_tracks_without_poses_are_dropped_unless_no_backend_runs(tmp_path: Path) -> None:
+    clip = tmp_path / "cam.avi"
+    truth = _write_clip(clip)
+    cfg = PrepareConfig(out=tmp_path / "a", min_height=50, min_track=3, per_track=4)
+    s = run_prepare([clip], cfg, ScriptedDetector(truth), NoPose())
+    assert s.identities == 0 and s.no_pose_tracks == 2 and s.crops == 0
+    assert not (tmp_path / "a" / "bounding_box_train").exists()
+    s = run_prepare(
+        [clip], PrepareConfig(out=tmp_path / "b", min_height=50, min_track=3), ScriptedDetector(truth), None
+    )
+    assert s.identities == 2 and s.with_pose == 0 and s.reframed == 0 and s.crops == 20
+
+
 def test_cli_prepare_needs_a_usable_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["prepare", str(tmp_path / "none.mp4"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "none.mp4: not found" in " ".join(result.output.split())

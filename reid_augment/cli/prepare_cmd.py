@@ -60,7 +60,7 @@ def _summary(s: PrepareSummary) -> Table:
         ("clips done / skipped (earlier run) / failed", f"{s.clips_done} / {s.clips_skipped} / {len(s.failed)}"),
         ("frames read", s.frames),
         ("detections / too small / cut by the border", f"{s.detections} / {s.dropped_small} / {s.dropped_cut}"),
-        ("tracks / too short", f"{s.tracks} / {s.short_tracks}"),
+        ("tracks / too short / too few poses", f"{s.tracks} / {s.short_tracks} / {s.no_pose_tracks}"),
         ("identities", s.identities),
         ("crops written / already there", f"{s.crops} / {s.crops_kept}"),
         ("crops with a usable pose / framed by their pose", f"{s.with_pose} / {s.reframed}"),
@@ -86,6 +86,9 @@ def prepare(
     min_height: Annotated[float, typer.Option(help="Smallest person height in frame pixels.")] = 80.0,
     min_track: Annotated[int, typer.Option(help="Frames a person must be followed to become an identity.")] = 4,
     per_track: Annotated[int, typer.Option(help="Crops per identity, spread evenly over its track.")] = 16,
+    min_pose_fraction: Annotated[
+        float, typer.Option(help="Share of an identity's crops that must show a usable pose (drops false positives).")
+    ] = 0.25,
     iou: Annotated[float, typer.Option(help="Box overlap that links two processed frames.")] = 0.3,
     min_similarity: Annotated[
         float, typer.Option(help="Colour-histogram cosine (0-1) that links two processed frames; 0: overlap only.")
@@ -108,8 +111,9 @@ def prepare(
 
     dev = device_name(device)
     cfg = PrepareConfig(
-        out=out, step=step, min_height=min_height, min_track=min_track, per_track=per_track, iou=iou,
-        min_similarity=min_similarity, max_gap=max_gap, keep_cut=keep_cut, start_pid=start_pid,
+        out=out, step=step, min_height=min_height, min_track=min_track, per_track=per_track,
+        min_pose_fraction=min_pose_fraction, iou=iou, min_similarity=min_similarity, max_gap=max_gap,
+        keep_cut=keep_cut, start_pid=start_pid,
     )  # fmt: skip
     det = make_detector(
         detector.value, **({"weights": yolo_weights, "device": dev} if detector == DetectorName.yolo else {})
