@@ -19,6 +19,7 @@ from reid_augment.cli.app import app
 from reid_augment.detect import Detection
 from reid_augment.fit import canonical_pose
 from reid_augment.prepare import PrepareConfig, discover_clips, market_frame, run_prepare
+from reid_augment.sources import discover_sources
 from reid_augment.track import IouTracker, color_signature, even_subset
 
 SHARED = Path(os.environ.get("DIAFLOW_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
@@ -219,6 +220,12 @@ def test_run_prepare_end_to_end_resume_and_bad_clip(tmp_path: Path) -> None:
     assert state["next_pid"] == 3 and len(state["clips"]) == 1
     rows = (out / "tracks.csv").read_text().splitlines()
     assert len(rows) == 9 and rows[1].split(",")[-1] == "ok"
+    found = discover_sources(out)  # what `augment OUT` reads: a Market root with its keypoint CSV
+    assert (
+        found.kind == "market"
+        and len(found.images) == 8
+        and [c.name for c in found.annotation_csvs] == ["market-annotation-train.csv"]
+    )
 
     # rerun: the clip is done, nothing is rewritten
     stamps = {f: (out / "bounding_box_train" / f).stat().st_mtime_ns for f in files}
