@@ -20,7 +20,7 @@ import numpy as np
 from diaflow_core.errors import DataError
 from diaflow_core.fileio import FILE_MODE
 
-__all__ = ["OriginalsMode", "carry_file", "encode_image", "publish_bytes"]
+__all__ = ["OriginalsMode", "carry_file", "encode_image", "publish_bytes", "publish_file"]
 
 OriginalsMode = Literal["copy", "link", "none"]
 
@@ -103,3 +103,9 @@ def carry_file(src: str | os.PathLike[str], dest: str | os.PathLike[str], mode: 
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+def publish_file(tmp: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
+    """Publish a finished temporary file (in ``dest``'s folder) as ``dest``; False (``tmp`` left for the
+    caller to remove) when ``dest`` already exists."""
+    return _publish(os.fspath(tmp), Path(dest))

@@ -27,6 +27,7 @@ from . import (  # noqa: E402
     prepare_cmd,
     reid_cmd,
     reid_experiment_cmd,
+    repose_cmd,
     select_cmd,
     train_cmd,
     weights_cmd,
@@ -77,13 +78,16 @@ app.command("demo", help="The main job on an embedded scene: no dataset, no netw
 app.command("prepare", help="Your own footage -> a Market-style training root: tracked people, crops, keypoints.")(
     prepare_cmd.prepare
 )
+app.command("repose", help="Tracklets in new motion: every identity re-posed through a driving clip's poses.")(
+    repose_cmd.repose
+)
 app.command(
     "reid-experiment", help="Does the augmentation help re-ID? Same recipe and seeds with and without the samples."
 )(reid_experiment_cmd.reid_experiment)
 
-app.command(
-    "select", help="Keep the generated samples a re-ID teacher still recognises as their own identity."
-)(select_cmd.select_samples_cmd)
+app.command("select", help="Keep the generated samples a re-ID teacher still recognises as their own identity.")(
+    select_cmd.select_samples_cmd
+)
 
 flow_app = typer.Typer(help="Proxy-body flow ground truth and the flow regressor.", no_args_is_help=True)
 flow_app.command("show")(flow_cmd.flow_show)
