@@ -126,7 +126,7 @@ def prepare(
         summary = run_prepare(inputs, cfg, det, backend, cameras=camera or (), on_event=on_event)
     console.print(_summary(summary))
     for what, why in summary.failed:
-        console.print(f"[yellow]not used: {what}: {why}[/]")
+        console.print(f"[yellow]not used: {what}: {why}[/]", soft_wrap=True)  # paths stay whole
     typer.echo(f"training root: {os.fspath(out)} ({summary.identities} new identities)")
     if summary.clips_done + summary.clips_skipped == 0:
         raise typer.Exit(1)

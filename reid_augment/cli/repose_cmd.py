@@ -88,7 +88,7 @@ def repose(
 
         summary = run_repose(source, cfg, transfer, backend, frames, driving.name, on_event)
     for what, why in summary.skipped:
-        console.print(f"[yellow]skipped {what}: {why}[/]")
+        console.print(f"[yellow]skipped {what}: {why}[/]", soft_wrap=True)
     typer.echo(
         f"{summary.identities} identities re-posed ({summary.frames_written} frames written, "
         f"{summary.identities_done_before} done before) in {os.fspath(out)}"
