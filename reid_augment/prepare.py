@@ -115,7 +115,7 @@ class PrepareConfig:
 
 @dataclass(frozen=True)
 class PrepareEvent:
-    kind: str  # clip_start | frame | clip_done | clip_failed | clip_skipped
+    kind: str  # clip_start | frame | clip_done | clip_failed | clip_skipped | note
     clip: str
     total: int | None = None
     message: str = ""
@@ -410,11 +410,12 @@ def run_prepare(
     rows = _read_tracks(out)
     ann_path = out / _ANNOTATIONS
     poses: dict[str, np.ndarray] = read_annotations(ann_path)[0] if ann_path.is_file() else {}
-    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k != "out"}
+    settings = {k: v for k, v in asdict(cfg).items() if k != "out"}
     settings.update(detector=detector.name, pose_backend=backend.name if backend is not None else "none")
+    settings = json.loads(json.dumps(settings))  # as stored (tuples -> lists), so that the comparison holds
     if state.get("settings") and state["settings"] != settings:
-        emit(PrepareEvent("clip_skipped", "settings", message="settings differ from the earlier run's; "
-                          "the new ones apply to the clips not done yet"))  # fmt: skip
+        emit(PrepareEvent("note", "settings", message="settings differ from the earlier run's; the new ones "
+                          "apply to the clips not done yet (each clip's own are in prepare.json)"))  # fmt: skip
     for clip in clips:
         if clip.key in done:
             s.clips_skipped += 1
@@ -438,7 +439,7 @@ def run_prepare(
         poses.update(new_poses)
         done[clip.key] = {
             "label": clip.label, "camera": clip.camera, "sequence": clip.sequence, "first_pid": next_pid,
-            "identities": s.identities - before[0], "crops": s.crops + s.crops_kept - before[1],
+            "identities": s.identities - before[0], "crops": s.crops + s.crops_kept - before[1], "settings": settings,
         }  # fmt: skip
         next_pid = new_pid
         # Order: the files the state points at first, the state last; a crash in between redoes this clip.

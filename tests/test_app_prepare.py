@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -229,8 +230,13 @@ def test_run_prepare_end_to_end_resume_and_bad_clip(tmp_path: Path) -> None:
 
     # rerun: the clip is done, nothing is rewritten
     stamps = {f: (out / "bounding_box_train" / f).stat().st_mtime_ns for f in files}
-    again = run_prepare([clip], cfg, ScriptedDetector(truth), MiddlePose())
+    events = []
+    again = run_prepare([clip], cfg, ScriptedDetector(truth), MiddlePose(), on_event=events.append)
     assert again.clips_skipped == 1 and again.crops == 0
+    assert [e.kind for e in events] == ["clip_skipped"]  # same settings: no note
+    notes = []
+    run_prepare([clip], replace(cfg, per_track=5), ScriptedDetector(truth), MiddlePose(), on_event=notes.append)
+    assert [e.kind for e in notes] == ["note", "clip_skipped"]
     # an interrupted clip (crops written, state not) is redone into the same names, keeping the files
     (out / "prepare.json").unlink()
     redo = run_prepare([clip], cfg, ScriptedDetector(truth), MiddlePose(), cameras=[2])

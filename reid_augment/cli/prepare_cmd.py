@@ -47,7 +47,7 @@ def _progress() -> Iterator[Callable[[PrepareEvent], None]]:
             progress.advance(task[0])
         elif e.kind == "clip_failed":
             progress.console.print(f"[red]{e.clip}: {e.message}[/] (the other clips go on)")
-        elif e.kind in ("clip_done", "clip_skipped"):
+        elif e.kind in ("clip_done", "clip_skipped", "note"):
             progress.console.print(f"{e.clip}: {e.message}")
 
     with progress:
