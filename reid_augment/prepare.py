@@ -1,8 +1,7 @@
 """Custom surveillance footage -> a Market-1501-style training root: tracked people, crops, keypoints.
 
-Input: video files, folders of frames (one clip, or several when the names carry Market's ``cCsS_FFFFFF``
-camera/sequence/frame fields) and single frames. Per clip: detect people in every processed frame, link the
-boxes into tracks (``track.py``), and turn every track followed for at least ``min_track`` frames into one
+Input: the clips of ``clips.py`` (videos, folders of frames, single frames). Per clip: detect people in every
+processed frame, link the boxes into tracks (``track.py``), and turn every track followed for at least ``min_track`` frames into one
 identity: up to ``per_track`` crops spread evenly over its frames, named ``PPPP_cCsS_FFFFFF_BB.jpg``
 (track id, camera, sequence, frame, box index), each with its pose from the pose backend.
 
@@ -23,9 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,31 +31,19 @@ import numpy as np
 
 from diaflow_core import __version__
 from diaflow_core.data.annotations import read_annotations, write_annotations
-from diaflow_core.data.images import read_image
-from diaflow_core.data.market import IMAGE_EXTENSIONS
 from diaflow_core.errors import ConfigError, DataError, DiaflowError
 from diaflow_core.fileio import replace_text
 from diaflow_core.pose import pose_bbox, pose_center_x, visible
 
+from .clips import Clip, discover_clips, video_frame_count
 from .detect import Detection, Detector, crop_person
 from .fit import usable_pose
 from .fsio import encode_image, publish_bytes
 from .pose_backends.base import PoseBackend
 from .track import IouTracker, Track, color_signature, even_subset
-from .video import iter_frames
 
-__all__ = [
-    "VIDEO_EXTENSIONS",
-    "Clip",
-    "PrepareConfig",
-    "PrepareEvent",
-    "PrepareSummary",
-    "discover_clips",
-    "run_prepare",
-]
+__all__ = ["PrepareConfig", "PrepareEvent", "PrepareSummary", "market_frame", "run_prepare"]
 
-VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
-_FRAME_NAME = re.compile(r"c(\d)s(\d)_(\d{1,6})")  # Market-1501 frame names: c1s1_002301.jpg
 _STATE = "prepare.json"
 _TRACKS = "tracks.csv"
 _ANNOTATIONS = "market-annotation-train.csv"
@@ -67,26 +52,6 @@ _POSE_MARGIN = 0.25  # context around the box in the pose crop, room for reframi
 _FILL, _FEET = 0.84, 0.95  # Market framing, as fit.canonical_pose
 _HEAD, _ANKLES = (0, 14, 15, 16, 17), (10, 13)
 _TRACK_FIELDS = ("name", "pid", "camera", "sequence", "frame", "clip", "x0", "y0", "x1", "y1", "score", "pose")
-
-
-@dataclass(frozen=True)
-class Clip:
-    """One camera's frames in time order; ``key`` identifies it across reruns."""
-
-    key: str
-    label: str
-    camera: int
-    sequence: int
-    kind: str  # "video" | "frames"
-    path: Path
-    frames: tuple[tuple[int, Path], ...] = ()  # (frame number, file) for "frames"
-
-    def iter_frames(self, step: int) -> Iterator[tuple[int, np.ndarray]]:
-        if self.kind == "video":
-            yield from iter_frames(self.path, step)
-            return
-        for number, path in self.frames:
-            yield number, read_image(path)
 
 
 @dataclass(frozen=True)
@@ -138,80 +103,6 @@ class PrepareSummary:
     with_pose: int = 0
     reframed: int = 0  # crops framed by their pose rather than the detector's box
     failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _is_image(p: Path) -> bool:
-    return p.suffix.lower() in IMAGE_EXTENSIONS
-
-
-def _frame_clips(folder: Path, files: Sequence[Path], camera: int | None, fallback: int | None) -> list[Clip]:
-    """Frames grouped by the camera/sequence in their Market names, else one clip in name order."""
-    parsed = [(_FRAME_NAME.search(p.stem), p) for p in files]
-    if all(m is not None for m, _ in parsed):
-        groups: dict[tuple[int, int], list[tuple[int, Path]]] = {}
-        for m, p in parsed:
-            assert m is not None
-            groups.setdefault((int(m.group(1)), int(m.group(2))), []).append((int(m.group(3)), p))
-        return [
-            Clip(
-                f"{folder.resolve()}#c{c}s{s}",
-                f"{folder.name}/c{c}s{s}",
-                camera or c,
-                s,
-                "frames",
-                folder,
-                tuple(sorted(frames)),
-            )  # fmt: skip
-            for (c, s), frames in sorted(groups.items())
-        ]
-    cam = camera or fallback
-    if cam is None:
-        raise ConfigError(f"{folder}: more than 9 inputs: give their cameras with --camera")
-    return [Clip(str(folder.resolve()), folder.name, cam, 1, "frames", folder, tuple(enumerate(sorted(files))))]
-
-
-def discover_clips(inputs: Sequence[Path], cameras: Sequence[int] = ()) -> tuple[list[Clip], list[tuple[str, str]]]:
-    """Clips of ``inputs`` (videos, frame folders, single frames) and the inputs refused, with why.
-
-    Camera numbers: ``cameras`` gives one per input; otherwise a Market frame name's own camera, else the
-    input's position (1, 2, ...). Market's naming has one digit for the camera, so 1..9.
-    """
-    if cameras and len(cameras) != len(inputs):
-        raise ConfigError(f"--camera given {len(cameras)} times for {len(inputs)} inputs: give it once per input")
-    for c in cameras:
-        if not 1 <= c <= 9:
-            raise ConfigError(f"camera numbers must be 1..9 (Market-1501 names have one digit), got {c}")
-    clips: list[Clip] = []
-    refused: list[tuple[str, str]] = []
-    for i, raw in enumerate(inputs):
-        path = Path(raw)
-        cam = cameras[i] if cameras else None
-        fallback = i + 1 if i < 9 else None
-        try:
-            if path.is_dir():
-                files = sorted(p for p in path.iterdir() if p.is_file() and _is_image(p))
-                videos = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]
-                if videos:
-                    refused.append((str(path), f"holds {len(videos)} video(s): name them as inputs themselves"))
-                if files:
-                    clips += _frame_clips(path, files, cam, fallback)
-                elif not videos:
-                    refused.append((str(path), "no frames (images) in this folder"))
-            elif not path.is_file():
-                refused.append((str(path), "not found"))
-            elif _is_image(path):
-                clip = _frame_clips(path.parent, [path], cam, fallback)[0]
-                clips.append(Clip(str(path.resolve()), path.name, clip.camera, clip.sequence, "frames",
-                                  path.parent, clip.frames))  # fmt: skip
-            elif path.suffix.lower() in VIDEO_EXTENSIONS:
-                if (cam or fallback) is None:
-                    raise ConfigError(f"{path}: more than 9 inputs: give their cameras with --camera")
-                clips.append(Clip(str(path.resolve()), path.name, cam or fallback, 1, "video", path))  # type: ignore[arg-type]
-            else:
-                refused.append((str(path), f"neither a video ({', '.join(VIDEO_EXTENSIONS)}) nor an image"))
-        except ConfigError as e:
-            refused.append((str(path), str(e)))
-    return clips, refused
 
 
 # ---- state on disk -------------------------------------------------------------------------------------------
@@ -421,7 +312,7 @@ def run_prepare(
             s.clips_skipped += 1
             emit(PrepareEvent("clip_skipped", clip.label, message="done by an earlier run"))
             continue
-        total = len(clip.frames) if clip.kind == "frames" else _video_frames(clip.path, cfg.step)
+        total = len(clip.frames) if clip.kind == "frames" else video_frame_count(clip.path, cfg.step)
         emit(PrepareEvent("clip_start", clip.label, total=total))
         before = (s.identities, s.crops + s.crops_kept)
         try:
@@ -450,12 +341,3 @@ def run_prepare(
         s.clips_done += 1
         emit(PrepareEvent("clip_done", clip.label, message=f"{done[clip.key]['identities']} identities"))
     return s
-
-
-def _video_frames(path: Path, step: int) -> int | None:
-    cap = cv2.VideoCapture(os.fspath(path))
-    try:
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-    finally:
-        cap.release()
-    return (n + step - 1) // step if n > 0 else None

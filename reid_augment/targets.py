@@ -36,7 +36,7 @@ __all__ = [
     "pool_from_poses",
 ]
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from diaflow_core.data.annotations import read_annotations
 from diaflow_core.data.market import TORCHREID_PATTERN, parse_market_name
 from diaflow_core.errors import ConfigError
 from reid_augment.cli.app import app
+from reid_augment.clips import discover_clips
 from reid_augment.detect import Detection
 from reid_augment.fit import canonical_pose
-from reid_augment.prepare import PrepareConfig, discover_clips, market_frame, run_prepare
+from reid_augment.prepare import PrepareConfig, market_frame, run_prepare
 from reid_augment.sources import discover_sources
 from reid_augment.track import IouTracker, color_signature, even_subset
 

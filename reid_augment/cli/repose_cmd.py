@@ -12,10 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from diaflow_core.errors import DataError
 from reid_augment.pose_backends import make_pose_backend, pose_backend_for
-from reid_augment.prepare import VIDEO_EXTENSIONS
 from reid_augment.repose import ReposeConfig, ReposeEvent, run_repose
 from reid_augment.sources import discover_sources
-from reid_augment.targets import load_targets
+from reid_augment.targets import VIDEO_EXTENSIONS, load_targets
 from reid_augment.video import video_poses
 
 from .augment_cmd import Backend, Flow, _backend_options, _transfer
