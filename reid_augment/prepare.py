@@ -1,9 +1,9 @@
 """Custom surveillance footage -> a Market-1501-style training root: tracked people, crops, keypoints.
 
 Input: the clips of ``clips.py`` (videos, folders of frames, single frames). Per clip: detect people in every
-processed frame, link the boxes into tracks (``track.py``), and turn every track followed for at least ``min_track`` frames into one
-identity: up to ``per_track`` crops spread evenly over its frames, named ``PPPP_cCsS_FFFFFF_BB.jpg``
-(track id, camera, sequence, frame, box index), each with its pose from the pose backend.
+processed frame, link the boxes into tracks (``track.py``), and turn every track followed for at least
+``min_track`` frames into one identity: up to ``per_track`` crops spread evenly over its frames, named
+``PPPP_cCsS_FFFFFF_BB.jpg`` (track id, camera, sequence, frame, box index), each with its pose.
 
 Output (``out/``): ``bounding_box_train/`` with the crops; ``market-annotation-train.csv`` (the keypoints,
 pose-transfer CSV format) so that ``reid-augment augment out/`` and ``train generator`` with
