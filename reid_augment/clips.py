@@ -68,7 +68,7 @@ def _frame_clips(folder: Path, files: Sequence[Path], camera: int | None, fallba
                 "frames",
                 folder,
                 tuple(sorted(frames)),
-            )  # fmt: skip
+            )
             for (c, s), frames in sorted(groups.items())
         ]
     cam = camera or fallback
@@ -111,9 +111,10 @@ def discover_clips(inputs: Sequence[Path], cameras: Sequence[int] = ()) -> tuple
                 clips.append(Clip(str(path.resolve()), path.name, clip.camera, clip.sequence, "frames",
                                   path.parent, clip.frames))  # fmt: skip
             elif path.suffix.lower() in VIDEO_EXTENSIONS:
-                if (cam or fallback) is None:
+                camera = cam or fallback
+                if camera is None:
                     raise ConfigError(f"{path}: more than 9 inputs: give their cameras with --camera")
-                clips.append(Clip(str(path.resolve()), path.name, cam or fallback, 1, "video", path))  # type: ignore[arg-type]
+                clips.append(Clip(str(path.resolve()), path.name, camera, 1, "video", path))
             else:
                 refused.append((str(path), f"neither a video ({', '.join(VIDEO_EXTENSIONS)}) nor an image"))
         except ConfigError as e:

@@ -26,6 +26,7 @@ from .pose_backends.base import PoseBackend
 from .pose_bank import load_pose_bank
 from .scene import street_scene
 from .targets import TargetPool, pool_from_bank
+from .track import box_iou_matrix
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -57,12 +58,6 @@ class _WithKnownPoses:
         return out
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def run_demo(
     out: Path,
     transfer: Transfer,
@@ -84,7 +79,7 @@ def run_demo(
     if image is None:
         frame, people = street_scene(load_pose_bank(), seed=seed)
         found = detector.detect(frame)
-        detected = sum(any(_iou(p.box, d.box) > 0.3 for d in found) for p in people)
+        detected = int((box_iou_matrix([p.box for p in people], [d.box for d in found]) > 0.3).any(axis=1).sum())
         boxes = [p.box for p in people]
         poses: list[np.ndarray | None] = [p.pose for p in people]
         frame_name = "scene.jpg"
