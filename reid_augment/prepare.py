@@ -246,26 +246,39 @@ def _write_track(
     return True
 
 
+@dataclass
+class _ClipOutput:
+    """What a clip has written so far: kept by the caller even when the clip fails half-way."""
+
+    next_pid: int
+    rows: list[dict[str, str]] = field(default_factory=list)
+    poses: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 def _run_clip(
-    clip: Clip, detector: Detector, backend: PoseBackend | None, cfg: PrepareConfig, next_pid: int,
+    clip: Clip, detector: Detector, backend: PoseBackend | None, cfg: PrepareConfig, acc: _ClipOutput,
     s: PrepareSummary, on_event: Callable[[PrepareEvent], None],
-) -> tuple[int, list[dict[str, str]], dict[str, np.ndarray]]:  # fmt: skip
+) -> None:  # fmt: skip
     tracker: IouTracker[_Sample] = IouTracker(cfg.iou, cfg.max_gap, cfg.per_track, cfg.min_similarity)
-    rows: list[dict[str, str]] = []
-    poses: dict[str, np.ndarray] = {}
 
     def close(tracks: list[Track[_Sample]]) -> None:
-        nonlocal next_pid
         for t in sorted(tracks, key=lambda t: (t.first_frame, t.tid)):
             s.tracks += 1
             if t.length < cfg.min_track:
                 s.short_tracks += 1
                 continue
-            if next_pid > 9999:
+            if acc.next_pid > 9999:
                 raise DataError(f"{clip.label}: more than 9,999 identities; Market-1501 ids have 4 digits")
-            if _write_track(t, next_pid, clip, cfg, backend, rows, poses, s):
+            written = s.crops + s.crops_kept
+            try:
+                kept = _write_track(t, acc.next_pid, clip, cfg, backend, acc.rows, acc.poses, s)
+            except BaseException:
+                if s.crops + s.crops_kept > written:  # some crops of this id are on disk: the id is spent
+                    acc.next_pid += 1
+                raise
+            if kept:
                 s.identities += 1
-                next_pid += 1
+                acc.next_pid += 1
 
     for frame_no, frame in clip.iter_frames(cfg.step):
         on_event(PrepareEvent("frame", clip.label))
@@ -278,7 +291,6 @@ def _run_clip(
         looks = np.stack([color_signature(p.crop) for p in payloads]) if payloads else None
         close(tracker.update(frame_no, dets, payloads, looks))
     close(tracker.finish())
-    return next_pid, rows, poses
 
 
 def run_prepare(
@@ -315,29 +327,37 @@ def run_prepare(
         total = len(clip.frames) if clip.kind == "frames" else video_frame_count(clip.path, cfg.step)
         emit(PrepareEvent("clip_start", clip.label, total=total))
         before = (s.identities, s.crops + s.crops_kept)
+        acc = _ClipOutput(next_pid)
+        error = ""
         try:
-            new_pid, new_rows, new_poses = _run_clip(clip, detector, backend, cfg, next_pid, s, emit)
+            _run_clip(clip, detector, backend, cfg, acc, s, emit)
         except DiaflowError as e:
-            s.failed.append((clip.label, str(e)))
-            emit(PrepareEvent("clip_failed", clip.label, message=str(e)))
-            continue
+            error = str(e)
         except (OSError, cv2.error) as e:
-            s.failed.append((clip.label, f"{type(e).__name__}: {e}"))
-            emit(PrepareEvent("clip_failed", clip.label, message=str(e)))
-            continue
-        names = {r["name"] for r in new_rows}
-        rows = [r for r in rows if r["name"] not in names] + new_rows
-        poses.update(new_poses)
+            error = f"{type(e).__name__}: {e}"
+        if error:
+            s.failed.append((clip.label, error))
+            emit(PrepareEvent("clip_failed", clip.label, message=error))
+            if acc.next_pid == next_pid:
+                continue  # no id spent: a rerun tries the clip again (and keeps any crop it wrote)
+        # A clip that failed half-way keeps what it wrote (recorded as partial, not redone), so that its ids
+        # are never handed out again.
+        names = {r["name"] for r in acc.rows}
+        rows = [r for r in rows if r["name"] not in names] + acc.rows
+        poses.update(acc.poses)
         done[clip.key] = {
             "label": clip.label, "camera": clip.camera, "sequence": clip.sequence, "first_pid": next_pid,
             "identities": s.identities - before[0], "crops": s.crops + s.crops_kept - before[1], "settings": settings,
         }  # fmt: skip
-        next_pid = new_pid
+        if error:
+            done[clip.key]["partial"] = error
+        next_pid = acc.next_pid
         # Order: the files the state points at first, the state last; a crash in between redoes this clip.
         write_annotations(ann_path, poses)
         replace_text(out / _TRACKS, _tracks_text(rows))
         state = {"version": __version__, "settings": settings, "clips": done, "next_pid": next_pid}
         replace_text(out / _STATE, json.dumps(state, indent=2, sort_keys=True) + "\n")
-        s.clips_done += 1
-        emit(PrepareEvent("clip_done", clip.label, message=f"{done[clip.key]['identities']} identities"))
+        if not error:
+            s.clips_done += 1
+            emit(PrepareEvent("clip_done", clip.label, message=f"{done[clip.key]['identities']} identities"))
     return s

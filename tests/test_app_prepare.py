@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from diaflow_core.data.annotations import read_annotations
 from diaflow_core.data.market import TORCHREID_PATTERN, parse_market_name
-from diaflow_core.errors import ConfigError
+from diaflow_core.errors import ConfigError, DataError
 from reid_augment.cli.app import app
 from reid_augment.clips import discover_clips
 from reid_augment.detect import Detection
@@ -244,6 +244,35 @@ def test_run_prepare_end_to_end_resume_and_bad_clip(tmp_path: Path) -> None:
     assert redo.clips_done == 1 and redo.crops == 0 and redo.crops_kept == 8
     assert {f: (out / "bounding_box_train" / f).stat().st_mtime_ns for f in files} == stamps
     assert len((out / "tracks.csv").read_text().splitlines()) == 9  # rows replaced, not doubled
+
+
+class FailingDetector(ScriptedDetector):
+    """TEST DOUBLE: the standing person leaves after frame 5; the detector breaks at frame 8."""
+
+    def detect(self, frame: np.ndarray) -> list[Detection]:
+        if self.calls == 8:
+            raise DataError("detector broke")
+        out = super().detect(frame)
+        return out[:1] if self.calls > 6 else out
+
+
+def test_a_clip_failing_half_way_keeps_its_ids(tmp_path: Path) -> None:
+    clip = tmp_path / "cam.avi"
+    truth = _write_clip(clip)
+    out = tmp_path / "root"
+    cfg = PrepareConfig(out=out, min_height=50, min_track=3, per_track=4, max_gap=0)
+    s = run_prepare([clip], cfg, FailingDetector(truth), MiddlePose())
+    assert s.failed == [("cam.avi", "detector broke")] and s.clips_done == 0 and s.identities == 1
+    state = json.loads((out / "prepare.json").read_text())
+    (entry,) = state["clips"].values()
+    assert entry["partial"] == "detector broke" and state["next_pid"] == 2
+    # the same footage again as another camera: new ids start after the partial clip's
+    s = run_prepare([clip], cfg, ScriptedDetector(truth), MiddlePose(), cameras=[4])
+    assert s.clips_skipped == 1 and s.clips_done == 0  # the partial clip is not redone
+    copy = _touch(tmp_path / "cam4.avi", clip.read_bytes())
+    s = run_prepare([copy], cfg, ScriptedDetector(truth), MiddlePose(), cameras=[4])
+    pids = {parse_market_name(p.name).pid for p in (out / "bounding_box_train").glob("*_c4s1_*.jpg")}
+    assert s.identities == 2 and pids == {2, 3}
 
 
 class NoPose:

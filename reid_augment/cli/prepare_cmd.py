@@ -128,5 +128,5 @@ def prepare(
     for what, why in summary.failed:
         console.print(f"[yellow]not used: {what}: {why}[/]", soft_wrap=True)  # paths stay whole
     typer.echo(f"training root: {os.fspath(out)} ({summary.identities} new identities)")
-    if summary.clips_done + summary.clips_skipped == 0:
+    if summary.clips_done + summary.clips_skipped == 0 and summary.identities == 0:
         raise typer.Exit(1)
