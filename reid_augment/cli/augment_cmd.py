@@ -20,7 +20,7 @@ from reid_augment.video import video_pose_pool
 
 from .common import device_name as _device
 
-__all__ = ["augment", "demo"]
+__all__ = ["augment", "backend_options", "demo", "transfer_model"]
 
 console = Console(stderr=True)
 
@@ -54,7 +54,7 @@ class DetectorName(StrEnum):
     yolo = "yolo"
 
 
-def _transfer(
+def transfer_model(
     flow: Flow, weights: Path | None, device: str, generator: bool, precision: str = "auto"
 ) -> tuple[Transfer, str]:
     """The pose-transfer model and the flow label for the manifest."""
@@ -69,7 +69,7 @@ def _transfer(
     return PoseTransfer.load(weights, flow=flow.value, device=device, precision=precision), flow.value
 
 
-def _backend_options(device: str, yolo_weights: str, mmpose_config: str | None, mmpose_checkpoint: str | None):
+def backend_options(device: str, yolo_weights: str, mmpose_config: str | None, mmpose_checkpoint: str | None):
     return {"device": device, "weights": yolo_weights, "config": mmpose_config, "checkpoint": mmpose_checkpoint}
 
 
@@ -121,7 +121,7 @@ def augment(
     """Re-pose every source image into K target poses; OUT is a drop-in re-ID dataset with a manifest."""
     dev = _device(device)
     found = discover_sources(source, layout.value)
-    opts = _backend_options(dev, yolo_weights, mmpose_config, mmpose_checkpoint)
+    opts = backend_options(dev, yolo_weights, mmpose_config, mmpose_checkpoint)
     backend = pose_backend_for(pose_backend.value, list(annotations or found.annotation_csvs), **opts)
     # Videos and image folders need an image-based estimator even when sources use their CSV.
     image_backend = backend if backend.name != "annotations" else make_pose_backend("mediapipe")
@@ -130,7 +130,7 @@ def augment(
         video_poses=lambda p: video_pose_pool(p, image_backend, step=video_step),
         folder_poses=lambda p: folder_pose_pool(p, image_backend),
     )
-    transfer, flow_label = _transfer(flow, weights, dev, generator, precision)
+    transfer, flow_label = transfer_model(flow, weights, dev, generator, precision)
     config = AugmentConfig(
         source=source, out=out, per_image=per_image, layout=layout.value, originals=originals.value,
         batch_size=batch_size, seed=seed, limit=limit, flow_label=flow_label,
@@ -169,15 +169,15 @@ def demo(
     dev = _device(device)
     if pose_backend in (Backend.auto, Backend.annotations):
         pose_backend = Backend.mediapipe  # a frame has no keypoint CSV
-    backend = make_pose_backend(pose_backend.value, **_backend_options(dev, yolo_weights, None, None))
+    backend = make_pose_backend(pose_backend.value, **backend_options(dev, yolo_weights, None, None))
     det = make_detector(
         detector.value, **({"weights": yolo_weights, "device": dev} if detector == DetectorName.yolo else {})
     )
     try:
-        transfer, flow_label = _transfer(flow, weights, dev, True)
+        transfer, flow_label = transfer_model(flow, weights, dev, True)
     except WeightsError as e:
         console.print(f"[yellow]no generator weights ({e}); showing the analytic proxy-body warp only[/]")
-        transfer, flow_label = _transfer(flow, weights, dev, False)
+        transfer, flow_label = transfer_model(flow, weights, dev, False)
     targets = load_targets(
         poses, video_poses=lambda p: video_pose_pool(p, backend), folder_poses=lambda p: folder_pose_pool(p, backend)
     )

@@ -17,7 +17,7 @@ from rich.table import Table
 from reid_augment.pose_backends import make_pose_backend
 from reid_augment.prepare import PrepareConfig, PrepareEvent, PrepareSummary, run_prepare
 
-from .augment_cmd import DetectorName
+from .augment_cmd import DetectorName, backend_options
 from .common import device_name
 
 __all__ = ["prepare"]
@@ -120,7 +120,7 @@ def prepare(
     )
     backend = None
     if pose_backend != PrepareBackend.none:
-        options = {"device": dev, "weights": yolo_weights, "config": mmpose_config, "checkpoint": mmpose_checkpoint}
+        options = backend_options(dev, yolo_weights, mmpose_config, mmpose_checkpoint)
         backend = make_pose_backend(pose_backend.value, **options)
     with _progress() as on_event:
         summary = run_prepare(inputs, cfg, det, backend, cameras=camera or (), on_event=on_event)

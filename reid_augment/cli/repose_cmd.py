@@ -17,7 +17,7 @@ from reid_augment.sources import discover_sources
 from reid_augment.targets import VIDEO_EXTENSIONS, load_targets
 from reid_augment.video import video_poses
 
-from .augment_cmd import Backend, Flow, _backend_options, _transfer
+from .augment_cmd import Backend, Flow, backend_options, transfer_model
 from .common import device_name
 
 __all__ = ["repose"]
@@ -65,11 +65,11 @@ def repose(
 ) -> None:
     """Re-pose every identity through a driving clip's poses, in their order: generated tracklets."""
     dev = device_name(device)
-    opts = _backend_options(dev, yolo_weights, None, None)
+    opts = backend_options(dev, yolo_weights, None, None)
     found = discover_sources(source, "per-id")
     backend = pose_backend_for(pose_backend.value, list(found.annotation_csvs), **opts)
     frames = _driving(driving, pose_backend.value, step, max_frames, opts)
-    transfer, flow_label = _transfer(flow, weights, dev, True, precision)
+    transfer, flow_label = transfer_model(flow, weights, dev, True, precision)
     cfg = ReposeConfig(out=out, ids=tuple(ids or ()), max_ids=max_ids, batch_size=batch_size, video=video, fps=fps)
     console.print(f"driving: {driving.name}, {len(frames)} poses; source poses: {backend.name}; flow: {flow_label}")
     progress = Progress(
