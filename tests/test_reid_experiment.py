@@ -386,7 +386,7 @@ def test_control_arm_repeats_the_sources(market: Path, augmented: Path, tmp_path
     extra = repeat_sources(generated, train)
     assert len(extra) == len(generated)
     for g, r in zip(generated, extra, strict=True):
-        assert r.name == g.source and r.pid == g.pid and r.path.parent.name == "bounding_box_train"
+        assert r.name == g.source == r.source and r.pid == g.pid and r.path.parent.name == "bounding_box_train"
     torch.set_num_threads(1)
     out = tmp_path / "exp"
     cfg = ReidTrainConfig(**TINY)
@@ -404,3 +404,22 @@ def test_control_arm_repeats_the_sources(market: Path, augmented: Path, tmp_path
     assert control["augmented_minus_repeated"]["mAP"]["values"] == pytest.approx([b_c])
     assert control["repeated_minus_baseline"]["mAP"]["values"] == pytest.approx([c_a])
     assert report["complete"] and report["summary"]["repeated"]["seeds"] == [0]
+
+
+def test_capped_arm_has_the_baselines_steps(market: Path, augmented: Path, tmp_path: Path) -> None:
+    """``max_generated``: arm b at arm a's step count, at most M generated images per identity and batch;
+    arm a is the plain run (its recorded config has no cap), so an existing arm a is reused."""
+    torch.set_num_threads(1)
+    out = tmp_path / "exp"
+    run = dict(identity=False, arms=["baseline"])
+    run_augmentation_experiment(market, augmented, out, [0], ReidTrainConfig(**TINY), "cpu", **run)
+    events: list[dict] = []
+    capped = ReidTrainConfig(**{**TINY, "max_generated": 1})
+    report = run_augmentation_experiment(
+        market, augmented, out, [0], capped, "cpu", events.append, identity=False, arms=["baseline", "augmented"]
+    )
+    assert [e["event"] for e in events if e["event"].startswith("arm_")] == ["arm_reused", "arm_start"]
+    runs = {r["arm"]: r for r in report["runs"]}
+    assert runs["baseline"]["config"]["max_generated"] is None and runs["augmented"]["config"]["max_generated"] == 1
+    assert runs["augmented"]["iters_per_epoch"] == runs["baseline"]["iters_per_epoch"]
+    assert runs["augmented"]["extra_images"] == 15

@@ -46,3 +46,31 @@ def test_bad_settings_are_config_errors() -> None:
         PKBatchSampler(LABELS, p=2, k=1)
     with pytest.raises(ConfigError):
         PKBatchSampler(LABELS, p=2, k=2, rank=2, world_size=2)
+
+
+def test_cap_on_generated_images_keeps_the_real_only_step_count() -> None:
+    real = [i for i, n in enumerate([4, 5, 9, 6, 8]) for _ in range(n)]
+    fake = [i for i, n in enumerate([4, 5, 9, 6, 0]) for _ in range(n)]  # the last identity has none
+    labels, flags = real + fake, [False] * len(real) + [True] * len(fake)
+    plain = PKBatchSampler(real, 2, 4, seed=0)
+    capped = PKBatchSampler(labels, 2, 4, seed=0, generated=flags, max_generated=1)
+    uncapped = PKBatchSampler(labels, 2, 4, seed=0, generated=flags)
+    assert len(capped) == len(plain) < len(uncapped)  # steps of the real-only run
+    for batch in capped:
+        per_id: dict[int, list[bool]] = {}
+        for i in batch:
+            per_id.setdefault(labels[i], []).append(flags[i])
+        for pid, f in per_id.items():
+            assert len(f) == 4 and sum(f) == (0 if pid == 4 else 1)  # K - m real + m generated
+    # no cap: the same batches as before the flags existed
+    assert list(PKBatchSampler(labels, 2, 4, seed=0, generated=flags)) == list(PKBatchSampler(labels, 2, 4, seed=0))
+    with pytest.raises(ConfigError, match="max_generated"):
+        PKBatchSampler(labels, 2, 4, generated=flags, max_generated=4)
+    with pytest.raises(ConfigError, match="flags"):
+        PKBatchSampler(labels, 2, 4, generated=flags[:-1], max_generated=1)
+
+
+def test_identity_with_generated_images_only_counts_them_as_real() -> None:
+    labels, flags = [0, 0, 0, 0, 1, 1, 1, 1], [False] * 4 + [True] * 4
+    batches = list(PKBatchSampler(labels, 2, 4, seed=0, generated=flags, max_generated=1))
+    assert len(batches) == 1 and sorted(batches[0]) == list(range(8))

@@ -154,10 +154,11 @@ def _check_sources(generated: Sequence[ReidRecord], train: Sequence[ReidRecord])
 
 def repeat_sources(generated: Sequence[ReidRecord], train: Sequence[ReidRecord]) -> list[ReidRecord]:
     """Arm (c)'s extra records: for each generated sample, its source training image (same pid and camera
-    as that image), so the control arm has arm b's image count per identity with real pixels only."""
+    as that image), so the control arm has arm b's image count per identity with real pixels only. Each copy
+    keeps ``source`` set, so that a cap on generated images per batch (``max_generated``) treats it as one."""
     _check_sources(generated, train)
     by_name = {r.name: r for r in train}
-    return [by_name[g.source] for g in generated]
+    return [replace(by_name[g.source], source=g.source) for g in generated]
 
 
 # ------------------------------------------------------------------------------------ identity check
@@ -232,7 +233,9 @@ def _resume_history(arm_dir: Path, key: dict[str, Any]) -> list[dict[str, Any]] 
     """The validation rows of an unfinished arm that may continue (its resume.json matches ``key`` and its
     checkpoint reads), up to the checkpoint's epoch; None when it must start clean."""
     try:
-        if json.loads((arm_dir / "resume.json").read_text()) != json.loads(json.dumps(key)):
+        saved = json.loads((arm_dir / "resume.json").read_text())
+        saved["config"] = ReidTrainConfig.normalized(saved.get("config") or {})
+        if saved != json.loads(json.dumps(key)):
             return None
         done = int(torch.load(arm_dir / "checkpoint.pt", map_location="cpu", weights_only=True)["epoch"])
     except Exception:  # noqa: BLE001 - missing, torn or foreign files: start clean
@@ -373,7 +376,8 @@ def _reusable(arm_dir: Path, cfg: ReidTrainConfig, select: str, fingerprint: dic
         return False
     if identity and old.get("arm") == "baseline" and "identity" not in old:
         return False
-    return old.get("config") == cfg.to_dict() and old.get("select") == select and old.get("fingerprint") == fingerprint
+    same = ReidTrainConfig.normalized(old.get("config") or {}) == cfg.to_dict()
+    return same and old.get("select") == select and old.get("fingerprint") == fingerprint
 
 
 # ------------------------------------------------------------------------------------------- driver
@@ -432,10 +436,11 @@ def run_augmentation_experiment(
         return summary
 
     for seed in seeds:
-        seed_cfg = replace(cfg, seed=int(seed))
         for arm in ARMS:
             if arm not in arms:
                 continue
+            # the cap on generated samples per batch means nothing without them: arm (a) stays the plain run
+            seed_cfg = replace(cfg, seed=int(seed), **({"max_generated": None} if arm == "baseline" else {}))
             arm_dir = _arm_dir(out_dir, int(seed), arm)
             fingerprint = {
                 "train_images": len(train),

@@ -6,6 +6,11 @@ K images are filled by drawing with replacement); random groups of P identities 
 until fewer than P identities have groups left. The batch order is a pure function of (seed, epoch),
 so every rank of a process group computes the same list and takes its own slice: it works under
 torch.distributed without a separate DistributedSampler. Call ``set_epoch`` each epoch.
+
+With ``generated`` flags and a cap ``max_generated`` = m, an identity that has generated samples gets the
+same number of groups as its real images alone would give (so an epoch has the steps of a run without the
+samples), each group holding K - m real images and m generated ones: a fixed share of the batch, at the
+compute of the real-only run. Without a cap, generated samples are drawn like real ones.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from torch.utils.data import Sampler
 from ..errors import ConfigError
 
 
+def _real_and_generated(idx: Sequence[int], flags: Sequence[bool]) -> tuple[list[int], list[int]]:
+    """An identity's (real, generated) indices; one with generated samples only has them count as real."""
+    real = [i for i in idx if not flags[i]]
+    return (real, [i for i in idx if flags[i]]) if real else (list(idx), [])
+
+
 class PKBatchSampler(Sampler[list[int]]):
     def __init__(
         self,
@@ -28,9 +39,15 @@ class PKBatchSampler(Sampler[list[int]]):
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        generated: Sequence[bool] | None = None,
+        max_generated: int | None = None,
     ) -> None:
         if p < 2 or k < 2:
             raise ConfigError(f"PK sampling needs P >= 2 and K >= 2 (got P={p}, K={k})")
+        if max_generated is not None and not 0 <= max_generated < k:
+            raise ConfigError(f"max_generated must be in 0..K-1 = {k - 1}, got {max_generated}")
+        if generated is not None and len(generated) != len(labels):
+            raise ConfigError(f"{len(generated)} generated flags for {len(labels)} labels")
         if not 0 <= rank < world_size:
             raise ConfigError(f"rank {rank} outside world size {world_size}")
         self.p, self.k, self.seed, self.rank, self.world_size = p, k, seed, rank, world_size
@@ -39,6 +56,9 @@ class PKBatchSampler(Sampler[list[int]]):
             groups[int(label)].append(index)
         self._ids = sorted(groups)
         self._indices = [groups[i] for i in self._ids]
+        self.max_generated = max_generated if generated is not None else None
+        flags = list(generated) if generated is not None else [False] * len(labels)
+        self._split = [_real_and_generated(idx, flags) for idx in self._indices]
         if len(self._ids) < p:
             raise ConfigError(f"PK sampling needs at least P={p} identities, found {len(self._ids)}")
         self.epoch = 0
@@ -52,13 +72,17 @@ class PKBatchSampler(Sampler[list[int]]):
             return self._cache[1]
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         chunks: list[list[list[int]]] = []
-        for idx in self._indices:
-            if len(idx) < self.k:
-                pick = torch.randint(len(idx), (self.k,), generator=g).tolist()
-            else:
-                pick = torch.randperm(len(idx), generator=g).tolist()
-            seq = [idx[j] for j in pick]
-            chunks.append([seq[i : i + self.k] for i in range(0, len(seq) - self.k + 1, self.k)])
+        for idx, (real, gen) in zip(self._indices, self._split, strict=True):
+            if self.max_generated is None or not gen:
+                chunks.append(self._groups(idx if self.max_generated is None else real, self.k, g))
+                continue
+            n_real = self.k - self.max_generated
+            groups = self._groups(real, self.k, g)  # as many groups as a real-only run, K - m real in each
+            fakes = [gen[j] for j in torch.randperm(len(gen), generator=g).tolist()]
+            chunks.append([
+                grp[:n_real] + [fakes[(n * self.max_generated + j) % len(fakes)] for j in range(self.max_generated)]
+                for n, grp in enumerate(groups)
+            ])  # fmt: skip
         batches: list[list[int]] = []
         while True:
             alive = [i for i, c in enumerate(chunks) if c]
@@ -73,6 +97,16 @@ class PKBatchSampler(Sampler[list[int]]):
         batches = batches[:usable]
         self._cache = (self.epoch, batches)
         return batches
+
+    @staticmethod
+    def _groups(idx: Sequence[int], k: int, g: torch.Generator) -> list[list[int]]:
+        """``idx`` shuffled and cut into groups of k; fewer than k are drawn with replacement (one group)."""
+        if len(idx) < k:
+            pick = torch.randint(len(idx), (k,), generator=g).tolist()
+        else:
+            pick = torch.randperm(len(idx), generator=g).tolist()
+        seq = [idx[j] for j in pick]
+        return [seq[i : i + k] for i in range(0, len(seq) - k + 1, k)]
 
     def __iter__(self) -> Iterator[list[int]]:
         yield from self._all_batches()[self.rank :: self.world_size]

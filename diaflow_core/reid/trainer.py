@@ -62,6 +62,9 @@ class ReidTrainConfig:
     label_smoothing: float = 0.1
     triplet_weight: float = 1.0
     ce_weight: float = 1.0
+    # generated samples (extra records with a source): at most this many of each identity's K batch images,
+    # at the step count of the real images alone (see PKBatchSampler); None draws them like real images
+    max_generated: int | None = None
     # augmentation
     flip: bool = True
     pad_crop: int = 10
@@ -76,6 +79,8 @@ class ReidTrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.lr <= 0 or self.batch_p < 2 or self.batch_k < 2:
             raise ConfigError("epochs >= 1, lr > 0, batch_p >= 2 and batch_k >= 2 are required")
+        if self.max_generated is not None and not 0 <= self.max_generated < self.batch_k:
+            raise ConfigError(f"max_generated must be in 0..batch_k-1, got {self.max_generated}")
         if list(self.milestones) != sorted(self.milestones):
             raise ConfigError(f"milestones must increase: {self.milestones}")
         self.model_config()  # validates backbone / size / stride
@@ -98,6 +103,15 @@ class ReidTrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReidTrainConfig:
         return config_from_dict(cls, data)
+
+    @classmethod
+    def normalized(cls, data: dict[str, Any]) -> dict[str, Any] | None:
+        """A recorded config as ``to_dict`` writes it today (fields added since take their defaults, which keep
+        the old behaviour); None when it is not a valid config. Compare configs through this."""
+        try:
+            return cls.from_dict(data).to_dict()
+        except (ConfigError, TypeError):
+            return None
 
 
 def _dist_info() -> tuple[int, int]:
@@ -229,7 +243,8 @@ def train_reid(
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cfg.lr_factor)
-    sampler = PKBatchSampler(labels, cfg.batch_p, cfg.batch_k, cfg.seed, rank, world)
+    generated = [r.source is not None for r in records]
+    sampler = PKBatchSampler(labels, cfg.batch_p, cfg.batch_k, cfg.seed, rank, world, generated, cfg.max_generated)
     dataset = ImageDataset([r.path for r in records], labels, train_transform(cfg.size, cfg.augment()))
 
     ckpt_path = out_dir / "checkpoint.pt"
@@ -353,7 +368,7 @@ def _load_checkpoint(
         raise WeightsError(f"cannot read checkpoint {path}: {exc}") from exc
     if state.get("format_version") != CHECKPOINT_VERSION:
         raise WeightsError(f"{path}: checkpoint format {state.get('format_version')} is not {CHECKPOINT_VERSION}")
-    saved = json.loads(state["config"])
+    saved = ReidTrainConfig.normalized(json.loads(state["config"])) or {}
     now = cfg.to_dict()
     diff = sorted(k for k in set(saved) | set(now) if k != "epochs" and saved.get(k) != now.get(k))
     if diff or state["num_classes"] != num_classes:

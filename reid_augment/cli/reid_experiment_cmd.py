@@ -132,6 +132,13 @@ def reid_experiment(
     identity: Annotated[bool, typer.Option(help="Identity preservation with each seed's arm-a model.")] = True,
     val_fraction: Annotated[float | None, typer.Option(help="Share of training ids held out (recipe's).")] = None,
     workers: Annotated[int | None, typer.Option(help="Data loader worker processes.")] = None,
+    max_generated: Annotated[
+        int | None,
+        typer.Option(
+            help="Arms b/c: at most M generated images among each identity's K per batch, at arm a's step count "
+            "(default: generated images drawn like real ones, more steps)."
+        ),
+    ] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads (default: torch's choice).")] = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass in evaluation.")] = 128,
     time_budget: Annotated[
@@ -158,7 +165,7 @@ def reid_experiment(
         if not recipe.is_file():
             raise ConfigError(f"recipe {recipe} not found; pass --config")
         fields = _load_recipe(recipe)
-        options = {"epochs": epochs, "val_fraction": val_fraction, "workers": workers}
+        options = {"epochs": epochs, "val_fraction": val_fraction, "workers": workers, "max_generated": max_generated}
         fields.update({k: v for k, v in options.items() if v is not None})
         cfg = ReidTrainConfig.from_dict(fields)
         arm_list = [a.strip() for a in arms.split(",") if a.strip()]
