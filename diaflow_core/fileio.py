@@ -11,13 +11,15 @@ overwrite anything, are *published* with ``reid_augment.fsio.publish_bytes`` ins
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["FILE_MODE", "atomic_replace", "replace_bytes", "replace_text"]
+__all__ = ["FILE_MODE", "atomic_replace", "csv_text", "replace_bytes", "replace_text"]
 
 
 def _umask() -> int:
@@ -64,3 +66,16 @@ def replace_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def replace_text(path: str | os.PathLike[str], text: str) -> Path:
     """Replace ``path`` with UTF-8 ``text`` atomically (creating its folder); returns the path."""
     return replace_bytes(path, text.encode("utf-8"))
+
+
+def csv_text(rows: Iterable[Mapping[str, object]], fields: Sequence[str]) -> str:
+    """CSV text with a header row of ``fields``; keys a row has beyond them are ignored, missing ones left empty.
+
+    Small tables (manifests, track lists) are rebuilt whole and then ``replace_text``-ed, so a reader never
+    sees a half-written row.
+    """
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

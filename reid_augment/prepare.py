@@ -20,7 +20,6 @@ back, gets two ids (no cross-camera linking).
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,7 @@ import numpy as np
 from diaflow_core import __version__
 from diaflow_core.data.annotations import read_annotations, write_annotations
 from diaflow_core.errors import ConfigError, DataError, DiaflowError
-from diaflow_core.fileio import replace_text
+from diaflow_core.fileio import csv_text, replace_text
 from diaflow_core.pose import pose_bbox, pose_center_x, visible
 
 from .clips import Clip, discover_clips, video_frame_count
@@ -130,14 +129,6 @@ def _read_tracks(out: Path) -> list[dict[str, str]]:
         if reader.fieldnames is None or tuple(reader.fieldnames) != _TRACK_FIELDS:
             raise DataError(f"{path}: unexpected header {reader.fieldnames}; expected {','.join(_TRACK_FIELDS)}")
         return list(reader)
-
-
-def _tracks_text(rows: Sequence[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=_TRACK_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 # ---- one clip ------------------------------------------------------------------------------------------------
@@ -354,7 +345,7 @@ def run_prepare(
         next_pid = acc.next_pid
         # Order: the files the state points at first, the state last; a crash in between redoes this clip.
         write_annotations(ann_path, poses)
-        replace_text(out / _TRACKS, _tracks_text(rows))
+        replace_text(out / _TRACKS, csv_text(rows, _TRACK_FIELDS))
         state = {"version": __version__, "settings": settings, "clips": done, "next_pid": next_pid}
         replace_text(out / _STATE, json.dumps(state, indent=2, sort_keys=True) + "\n")
         if not error:

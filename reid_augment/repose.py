@@ -29,7 +29,7 @@ import torch
 
 from diaflow_core.data.images import image_to_tensor, read_image, scale_keypoints, tensor_to_image
 from diaflow_core.errors import DataError
-from diaflow_core.fileio import replace_text
+from diaflow_core.fileio import csv_text, replace_text
 from diaflow_core.pose import draw_pose, pose_torso_length, visible
 
 from .augment import Transfer
@@ -205,16 +205,6 @@ def run_repose(
         if cfg.video:
             panels = [_panel(src_img, t, g) for t, g in zip(targets, generated, strict=True)]
             _write_video(out / f"{pid:04d}.mp4", panels, cfg.fps)
-        replace_text(manifest, _manifest_text(rows))  # after each identity: a crash loses at most one
+        replace_text(manifest, csv_text(rows, _FIELDS))  # after each identity: a crash loses at most one
         summary.identities += 1
     return summary
-
-
-def _manifest_text(rows: Sequence[dict[str, str]]) -> str:
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=_FIELDS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import stat
 
 import pytest
 
-from diaflow_core.fileio import FILE_MODE, atomic_replace, replace_bytes, replace_text
+from diaflow_core.fileio import FILE_MODE, atomic_replace, csv_text, replace_bytes, replace_text
 
 
 def test_replace_text_creates_folder_and_replaces(tmp_path):
@@ -36,3 +38,12 @@ def test_writer_sees_a_hidden_sibling(tmp_path):
         assert not target.exists()  # nothing published before the block ends
         tmp.write_bytes(b"x")
     assert target.read_bytes() == b"x"
+
+
+def test_csv_text_orders_columns_and_quotes():
+    rows = [{"b": "2", "a": "x,y", "extra": "dropped"}, {"a": 'say "hi"'}]
+    text = csv_text(rows, ["a", "b"])
+    assert text.splitlines()[0] == "a,b"
+    back = list(csv.DictReader(io.StringIO(text)))
+    assert back == [{"a": "x,y", "b": "2"}, {"a": 'say "hi"', "b": ""}]  # round trip; missing key left empty
+    assert csv_text([], ["a", "b"]) == "a,b\n"

@@ -13,8 +13,6 @@ whether the generator kept the person, not whether the model generalises.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
@@ -27,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from diaflow_core.fileio import replace_text
+from diaflow_core.fileio import csv_text, replace_text
 
 from ..errors import DataError
 from .experiment import manifest_reader
@@ -178,14 +176,13 @@ def write_selection(
     manifest = src_root / "manifest.csv"
     if manifest.is_file():
         reader = manifest_reader(manifest)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=[*(reader.fieldnames or []), "id_margin"], lineterminator="\n")
-        writer.writeheader()
-        for row in reader:
-            name = Path(row.get("generated") or "").name
-            if name in kept_names:
-                writer.writerow({**row, "id_margin": f"{margin_of[name]:.4f}"})
-        replace_text(dst_root / "manifest.csv", buf.getvalue())
+        fields = [*(reader.fieldnames or []), "id_margin"]
+        kept_rows = (
+            {**row, "id_margin": f"{margin_of[name]:.4f}"}
+            for row in reader
+            if (name := Path(row.get("generated") or "").name) in kept_names
+        )
+        replace_text(dst_root / "manifest.csv", csv_text(kept_rows, fields))
 
     margins = np.array([s.margin for s in scores if not s.problem], dtype=np.float64)
     quantiles = (
