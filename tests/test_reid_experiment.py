@@ -319,6 +319,8 @@ def test_cli_experiment_identity_and_summary(market: Path, augmented: Path, tmp_
     assert json.loads(summary_path.read_text())["summary"] == report["summary"]
     bad = CliRunner().invoke(app, ["reid-experiment", *base, "--seeds", "0,x"])
     assert bad.exit_code != 0
+    bad = CliRunner().invoke(app, ["reid-experiment", *base, "--seeds", "0", "--generated-smoothing", "2"])
+    assert bad.exit_code != 0 and "generated_smoothing" in f"{bad.output}{bad.exception}"  # reaches the config
 
 
 def test_recipe_is_complete_and_loads() -> None:
@@ -408,18 +410,21 @@ def test_control_arm_repeats_the_sources(market: Path, augmented: Path, tmp_path
 
 def test_capped_arm_has_the_baselines_steps(market: Path, augmented: Path, tmp_path: Path) -> None:
     """``max_generated``: arm b at arm a's step count, at most M generated images per identity and batch;
-    arm a is the plain run (its recorded config has no cap), so an existing arm a is reused."""
+    arm a is the plain run (its recorded config has no cap and no ``generated_smoothing``), so an existing
+    arm a is reused."""
     torch.set_num_threads(1)
     out = tmp_path / "exp"
     run = dict(identity=False, arms=["baseline"])
     run_augmentation_experiment(market, augmented, out, [0], ReidTrainConfig(**TINY), "cpu", **run)
     events: list[dict] = []
-    capped = ReidTrainConfig(**{**TINY, "max_generated": 1})
+    capped = ReidTrainConfig(**{**TINY, "max_generated": 1, "generated_smoothing": 0.5})
     report = run_augmentation_experiment(
         market, augmented, out, [0], capped, "cpu", events.append, identity=False, arms=["baseline", "augmented"]
     )
     assert [e["event"] for e in events if e["event"].startswith("arm_")] == ["arm_reused", "arm_start"]
     runs = {r["arm"]: r for r in report["runs"]}
     assert runs["baseline"]["config"]["max_generated"] is None and runs["augmented"]["config"]["max_generated"] == 1
+    assert runs["baseline"]["config"]["generated_smoothing"] is None  # arm a stays plain: reused above
+    assert runs["augmented"]["config"]["generated_smoothing"] == 0.5
     assert runs["augmented"]["iters_per_epoch"] == runs["baseline"]["iters_per_epoch"]
     assert runs["augmented"]["extra_images"] == 15

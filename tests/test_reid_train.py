@@ -154,6 +154,49 @@ def test_extra_records_add_classes(tiny_root: Path, tmp_path: Path) -> None:
     assert meta["num_classes"] == 7 and meta["extra_images"] == 8 and 42 in meta["pids"]
 
 
+def test_generated_smoothing_softens_the_ce_of_generated_samples_only() -> None:
+    from diaflow_core.reid.trainer import ReidLoss
+
+    torch.manual_seed(0)
+    logits, labels = torch.randn(6, 5), torch.tensor([0, 1, 2, 3, 4, 0])
+    out = {"logits": logits, "feature": torch.randn(6, 8)}
+    generated = torch.tensor([False, True, False, True, False, False])
+    plain = ReidLoss(ReidTrainConfig(**TINY))
+    lsro = ReidLoss(ReidTrainConfig(**{**TINY, "generated_smoothing": 1.0}))
+    expected_plain = torch.nn.functional.cross_entropy(logits, labels, label_smoothing=0.1)
+    torch.testing.assert_close(plain(out, labels, generated)["ce"], expected_plain)  # unset: flags ignored
+    torch.testing.assert_close(lsro(out, labels, torch.zeros(6, dtype=torch.bool))["ce"], expected_plain)
+    logp = logits.log_softmax(1)
+    per = -logp[torch.arange(6), labels] * 0.9 - logp.mean(1) * 0.1  # real: smoothing 0.1
+    per[generated] = -logp[generated].mean(1)  # generated: the uniform target
+    torch.testing.assert_close(lsro(out, labels, generated)["ce"], per.mean())
+    with pytest.raises(ConfigError, match="generated_smoothing"):
+        ReidTrainConfig(**{**TINY, "generated_smoothing": 1.5})
+
+
+def test_generated_smoothing_reaches_the_generated_records(tiny_root: Path, tmp_path: Path) -> None:
+    """The trainer flags each batch's generated images: the setting changes nothing on a run without them,
+    nothing when equal to ``label_smoothing``, and the CE when it differs."""
+    torch.set_num_threads(1)
+    gen = tmp_path / "generated"
+    gen.mkdir()
+    for pid in range(1, 7):
+        for i in range(2):
+            _write_person(gen / f"{pid:04d}_c3s1_{i:06d}_00.jpg", pid, 200 + i)
+    fake = [ReidRecord(r.path, r.pid, r.camera, source="x.jpg") for r in folder_records(gen)]
+    train = market_records(tiny_root, "train")
+
+    def ce(name: str, extra: list[ReidRecord] | None, smoothing: float | None) -> float:
+        cfg = ReidTrainConfig(**{**TINY, "epochs": 1, "generated_smoothing": smoothing})
+        train_reid(cfg, train, tmp_path / name, "cpu", extra)
+        return json.loads((tmp_path / name / "stats.jsonl").read_text())["ce"]
+
+    assert ce("real_on", None, 1.0) == pytest.approx(ce("real_off", None, None), abs=1e-6)
+    base = ce("gen_off", fake, None)
+    assert ce("gen_same", fake, 0.1) == pytest.approx(base, abs=1e-5)
+    assert abs(ce("gen_lsro", fake, 1.0) - base) > 1e-3
+
+
 def test_missing_weights_are_named(tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match="nope.safetensors"):
         load_reid_model(tmp_path / "nope.safetensors")
@@ -202,7 +245,7 @@ def test_validation_split_is_scored_each_epoch(tiny_root: Path, tmp_path: Path) 
 def test_configs_recorded_before_a_field_existed_still_match(tiny_root: Path, tmp_path: Path) -> None:
     cfg = ReidTrainConfig(**TINY)
     old = cfg.to_dict()
-    del old["max_generated"]  # as written before the field existed
+    del old["max_generated"], old["generated_smoothing"]  # as written before the fields existed
     assert ReidTrainConfig.normalized(old) == cfg.to_dict()
     assert ReidTrainConfig.normalized({**old, "max_generated": 1}) != cfg.to_dict()
     assert ReidTrainConfig.normalized({"no_such_field": 1}) is None
@@ -213,7 +256,7 @@ def test_configs_recorded_before_a_field_existed_still_match(tiny_root: Path, tm
     path = tmp_path / "run" / "checkpoint.pt"
     state = torch.load(path, map_location="cpu", weights_only=True)
     saved = json.loads(state["config"])
-    del saved["max_generated"]
+    del saved["max_generated"], saved["generated_smoothing"]
     state["config"] = json.dumps(saved, sort_keys=True)
     torch.save(state, path)
     train_reid(cfg, train, tmp_path / "run", "cpu", resume=True)

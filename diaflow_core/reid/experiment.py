@@ -439,8 +439,9 @@ def run_augmentation_experiment(
         for arm in ARMS:
             if arm not in arms:
                 continue
-            # the cap on generated samples per batch means nothing without them: arm (a) stays the plain run
-            seed_cfg = replace(cfg, seed=int(seed), **({"max_generated": None} if arm == "baseline" else {}))
+            # the settings for generated samples mean nothing without them: arm (a) stays the plain run
+            plain = {"max_generated": None, "generated_smoothing": None} if arm == "baseline" else {}
+            seed_cfg = replace(cfg, seed=int(seed), **plain)
             arm_dir = _arm_dir(out_dir, int(seed), arm)
             fingerprint = {
                 "train_images": len(train),

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -65,6 +66,10 @@ class ReidTrainConfig:
     # generated samples (extra records with a source): at most this many of each identity's K batch images,
     # at the step count of the real images alone (see PKBatchSampler); None draws them like real images
     max_generated: int | None = None
+    # label smoothing of the CE for generated images (None: ``label_smoothing``, as for real ones). A sample
+    # that looks like its identity only in part is a soft target, not a hard one; 1.0 is LSRO's uniform label
+    # (Zheng et al. 2017). The triplet term is unchanged.
+    generated_smoothing: float | None = None
     # augmentation
     flip: bool = True
     pad_crop: int = 10
@@ -81,6 +86,8 @@ class ReidTrainConfig:
             raise ConfigError("epochs >= 1, lr > 0, batch_p >= 2 and batch_k >= 2 are required")
         if self.max_generated is not None and not 0 <= self.max_generated < self.batch_k:
             raise ConfigError(f"max_generated must be in 0..batch_k-1, got {self.max_generated}")
+        if self.generated_smoothing is not None and not 0.0 <= self.generated_smoothing <= 1.0:
+            raise ConfigError(f"generated_smoothing must be in [0, 1], got {self.generated_smoothing}")
         if list(self.milestones) != sorted(self.milestones):
             raise ConfigError(f"milestones must increase: {self.milestones}")
         self.model_config()  # validates backbone / size / stride
@@ -176,9 +183,18 @@ class ReidLoss(nn.Module):
             # MeanReducer averages over every mined triplet, zeros included (the BoT formulation)
             self.triplet = losses.TripletMarginLoss(margin=cfg.margin, distance=lp, reducer=reducers.MeanReducer())
 
-    def forward(self, out: dict[str, torch.Tensor], labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, out: dict[str, torch.Tensor], labels: torch.Tensor, generated: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """``generated``: bool per sample; with ``generated_smoothing`` set, those samples' CE uses it."""
         feat = out["feature"].float()
-        ce = self.ce(out["logits"].float(), labels)
+        logits = out["logits"].float()
+        if self.cfg.generated_smoothing is None or generated is None or not bool(generated.any()):
+            ce = self.ce(logits, labels)
+        else:
+            real = F.cross_entropy(logits, labels, reduction="none", label_smoothing=self.cfg.label_smoothing)
+            gen = F.cross_entropy(logits, labels, reduction="none", label_smoothing=self.cfg.generated_smoothing)
+            ce = torch.where(generated, gen, real).mean()
         if self.triplet is not None and self.miner is not None:
             tri = self.triplet(feat, labels, self.miner(feat, labels))
         else:
@@ -246,6 +262,9 @@ def train_reid(
     generated = [r.source is not None for r in records]
     sampler = PKBatchSampler(labels, cfg.batch_p, cfg.batch_k, cfg.seed, rank, world, generated, cfg.max_generated)
     dataset = ImageDataset([r.path for r in records], labels, train_transform(cfg.size, cfg.augment()))
+    # each batch's generated flags, looked up by its indices: the sampler yields the same (cached) batches each
+    # time it is iterated in an epoch, so zipping it with the loader pairs them; the dataset stays (image, label)
+    flags = torch.tensor(generated, dtype=torch.bool)
 
     ckpt_path = out_dir / "checkpoint.pt"
     start_epoch = 0
@@ -289,11 +308,11 @@ def train_reid(
         model.train()
         sums = {"loss": 0.0, "ce": 0.0, "triplet": 0.0, "acc": 0.0}
         n = 0
-        for it, (x, y) in enumerate(loader):
+        for it, ((x, y), index) in enumerate(zip(loader, sampler, strict=True)):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with amp_ctx():
                 out = net(x)
-            parts = criterion(out, y)
+            parts = criterion(out, y, flags[index].to(device))
             optimizer.zero_grad(set_to_none=True)
             parts["loss"].backward()
             optimizer.step()

@@ -139,6 +139,13 @@ def reid_experiment(
             "(default: generated images drawn like real ones, more steps)."
         ),
     ] = None,
+    generated_smoothing: Annotated[
+        float | None,
+        typer.Option(
+            help="Arms b/c: label smoothing of the CE for generated images, 0..1 (1 = uniform, LSRO); "
+            "default: the recipe's label_smoothing, as for real images."
+        ),
+    ] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads (default: torch's choice).")] = None,
     batch_size: Annotated[int, typer.Option(help="Images per forward pass in evaluation.")] = 128,
     time_budget: Annotated[
@@ -165,7 +172,13 @@ def reid_experiment(
         if not recipe.is_file():
             raise ConfigError(f"recipe {recipe} not found; pass --config")
         fields = _load_recipe(recipe)
-        options = {"epochs": epochs, "val_fraction": val_fraction, "workers": workers, "max_generated": max_generated}
+        options = {
+            "epochs": epochs,
+            "val_fraction": val_fraction,
+            "workers": workers,
+            "max_generated": max_generated,
+            "generated_smoothing": generated_smoothing,
+        }
         fields.update({k: v for k, v in options.items() if v is not None})
         cfg = ReidTrainConfig.from_dict(fields)
         arm_list = [a.strip() for a in arms.split(",") if a.strip()]
