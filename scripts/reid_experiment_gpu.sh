@@ -30,10 +30,13 @@
 #   the 1,485 junk (-1) gallery images (3.7 MB; the protocol never scores them), and xz shares the JPEG
 #   headers across the small files: ~34.6 MB, every image byte-identical (no recompression: the benchmark
 #   is unchanged).
-# Output ($OUT, at most 8 files come back): reid_experiment.json, augment.log, log_*.txt (one per process),
-#   augment_preview.png, runs_small.tgz (arm.json, stats.jsonl, config.json of every arm).
+# Output ($OUT, at most 8 files come back): reid_experiment.json, logs.tgz (augment.log and log_*.txt, one per
+#   process; left loose if the call is cut short), augment_preview.png, runs_small.tgz (arm.json,
+#   stats.jsonl, config.json of every arm).
 # Env knobs: MARKET, PACK, WORK, OUT, K, SEEDS (comma list), EPOCHS, DEVICE, WORKERS, THREADS, AUG_BS,
-#   TOTAL_S, AUG_S, PARALLEL, RECIPE, PY.
+#   TOTAL_S, AUG_S, PARALLEL, RECIPE, PY; EXTRA_EXP (more reid-experiment options for every call, e.g.
+#   "--generated-smoothing 1.0" or "--max-generated 1": arm a stays the plain run); CONTROL=1 (with PARALLEL=1:
+#   also the control arm (c) of every seed, one more process each).
 set -uo pipefail
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 YOLO_OFFLINE=1 NO_ALBUMENTATIONS_UPDATE=1
 export COLUMNS=${COLUMNS:-150}  # rich tables in the logs
@@ -41,7 +44,7 @@ PACK=${PACK:-.device_data/reid/market_reid.tar.xz}
 WORK=${WORK:-/tmp/reid_experiment}; OUT=${OUT:-out/reid_gpu}
 K=${K:-1}; SEEDS=${SEEDS:-0,1}; EPOCHS=${EPOCHS:-}; DEVICE=${DEVICE:-cuda}
 WORKERS=${WORKERS:-4}; THREADS=${THREADS:-4}; AUG_BS=${AUG_BS:-256}
-TOTAL_S=${TOTAL_S:-540}; AUG_S=${AUG_S:-150}; PARALLEL=${PARALLEL:-1}
+TOTAL_S=${TOTAL_S:-540}; AUG_S=${AUG_S:-150}; PARALLEL=${PARALLEL:-1}; EXTRA_EXP=${EXTRA_EXP:-}; CONTROL=${CONTROL:-0}
 RECIPE=${RECIPE:-recipes/reid_market1501.yaml}
 PY=${PY:-python3}; CLI="$PY -m reid_augment.cli.app"
 
@@ -103,13 +106,18 @@ budget=$(( $(left) - 40 ))
 common=(--data "$MARKET" --augmented "$AUG" --out "$RUNS" --device "$DEVICE" --config "$RECIPE"
   --workers "$WORKERS" --threads "$THREADS")
 [ -n "$EPOCHS" ] && common+=(--epochs "$EPOCHS")
+# shellcheck disable=SC2206  # options as words, on purpose
+[ -n "$EXTRA_EXP" ] && common+=($EXTRA_EXP)
 echo "experiment: seeds $SEEDS, budget $budget s, parallel=$PARALLEL"
 if [ "$PARALLEL" = "1" ]; then
   timeout -k 10 "$budget" $CLI reid-experiment "${common[@]}" --seeds "$SEEDS" --arms baseline \
     --time-budget "$budget" > "$OUT/log_baseline.txt" 2>&1 &
+  arms_b=augmented; [ "$CONTROL" = "1" ] && arms_b="augmented repeated"
   for s in ${SEEDS//,/ }; do
-    timeout -k 10 "$budget" $CLI reid-experiment "${common[@]}" --seeds "$s" --arms augmented \
-      > "$OUT/log_augmented_seed$s.txt" 2>&1 &
+    for arm in $arms_b; do
+      timeout -k 10 "$budget" $CLI reid-experiment "${common[@]}" --seeds "$s" --arms "$arm" \
+        > "$OUT/log_${arm}_seed$s.txt" 2>&1 &
+    done
   done
   wait
 else
@@ -121,4 +129,5 @@ echo "training and evaluation done; $(( $(date +%s) - T0 )) s"
 # 4. the merged report
 $CLI reid-experiment "${common[@]}" --seeds "$SEEDS" --summarize-only --json "$OUT/reid_experiment.json" 2>&1
 (cd "$RUNS" && tar czf "$OUT/runs_small.tgz" $(ls seed*/*/arm.json seed*/*/stats.jsonl seed*/*/config.json 2>/dev/null))
+(cd "$OUT" && tar czf logs.tgz augment.log log_*.txt && rm -f augment.log log_*.txt)  # 5+ logs: one file back
 echo "total $(( $(date +%s) - T0 )) s"
