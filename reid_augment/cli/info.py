@@ -29,6 +29,15 @@ _PACKAGES = (
 )
 
 
+def _numbers(figures: dict) -> str:
+    """Figures of a weight file's sidecar, floats to 4 significant digits; paths and lists left out."""
+    return ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in figures.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
+
+
 def _version(dist: str) -> str:
     try:
         return md.version(dist)
@@ -95,8 +104,10 @@ def info() -> None:
     w.add_column("numbers")
     found = list_weights()
     for name, path in found.items():
-        numbers = read_meta(path).get("metrics", {})
-        w.add_row(name, str(path), ", ".join(f"{k}={v}" for k, v in numbers.items()))
+        meta = read_meta(path)
+        test = (meta.get("trained") or {}).get("test") or {}
+        lines = [f"validation: {_numbers(meta.get('metrics', {}))}"] + ([f"test: {_numbers(test)}"] if test else [])
+        w.add_row(name, str(path), "\n".join(lines))
     if not found:
         w.add_row("-", "none shipped or in $DIAFLOW_WEIGHTS", "")
     con.print(w)
