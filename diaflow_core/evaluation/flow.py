@@ -20,13 +20,9 @@ def flow_batch_sums(
 ) -> dict[str, float]:
     """Sums (not means) for one batch, so batches of any size accumulate exactly."""
     if flow.shape != flow_gt.shape or flow.dim() != 4 or flow.shape[1] != 2:
-        raise ValueError(
-            f"flow {tuple(flow.shape)} and target {tuple(flow_gt.shape)} must both be (B, 2, H, W)"
-        )
+        raise ValueError(f"flow {tuple(flow.shape)} and target {tuple(flow_gt.shape)} must both be (B, 2, H, W)")
     if vis_logits.shape[1] != 3 or vis_logits.shape[2:] != vis_gt.shape[1:]:
-        raise ValueError(
-            f"visibility logits {tuple(vis_logits.shape)} do not fit target {tuple(vis_gt.shape)}"
-        )
+        raise ValueError(f"visibility logits {tuple(vis_logits.shape)} do not fit target {tuple(vis_gt.shape)}")
     epe = torch.linalg.vector_norm(flow.float() - flow_gt.float(), dim=1)
     pred = vis_logits.argmax(1)
     out: dict[str, float] = {
@@ -52,9 +48,7 @@ class FlowStats:
     sums: dict[str, float] = field(default_factory=dict)
     pairs: int = 0
 
-    def update(
-        self, flow: torch.Tensor, vis_logits: torch.Tensor, flow_gt: torch.Tensor, vis_gt: torch.Tensor
-    ) -> None:
+    def update(self, flow: torch.Tensor, vis_logits: torch.Tensor, flow_gt: torch.Tensor, vis_gt: torch.Tensor) -> None:
         for k, v in flow_batch_sums(flow, vis_logits, flow_gt, vis_gt).items():
             self.sums[k] = self.sums.get(k, 0.0) + v
         self.pairs += flow.shape[0]
