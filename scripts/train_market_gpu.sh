@@ -2,6 +2,10 @@
 # Train the shipped Market-1501 weights on one GPU in a fixed time budget: flow regressor, generator, then
 # (PW_S > 0) the pixel-warping net on the frozen generator ("full" variant).
 # Usage: MARKET=path/to/market1501 OUT=dest bash scripts/train_market_gpu.sh
+# On the lent device machine (../shared does not travel): here, copy bounding_box_train/ and
+# market-annotation-train.csv into the ignored .device_data/market1501 (~25 MB; remove it afterwards, Market
+# images never enter the project), then one call with carry [".device_data"] and
+# MARKET=.device_data/market1501 OUT=$OUT RUNS=/tmp/runs ... bash scripts/train_market_gpu.sh.
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
 # (cuda), WORKERS, RUNS (run folders), CONTINUE=1 (start flow and generator from the shipped weights, fresh
 # optimiser: a short GPU call then adds to what earlier sessions trained instead of starting over).
