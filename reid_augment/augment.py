@@ -28,9 +28,10 @@ from .fit import fit_pose, keep_inside, usable_pose
 from .fsio import OriginalsMode, carry_file, encode_image, publish_bytes
 from .manifest import ManifestWriter, encode_pose, read_manifest
 from .pose_backends.base import PoseBackend
+from .pose_bank import pose_view
 from .preview import contact_sheet
 from .sources import Layout, SourceImage, discover_sources
-from .targets import TargetPool, TargetPose, pool_from_poses
+from .targets import VIEW_POLICIES, TargetPool, TargetPose, ViewPolicy, pool_from_poses
 
 __all__ = [
     "AugmentConfig",
@@ -64,6 +65,7 @@ class AugmentConfig:
     originals: OriginalsMode = "copy"
     batch_size: int = 16
     seed: int = 0
+    views: ViewPolicy = "any"  # target view classes relative to the source's (targets.TargetPool.pick)
     limit: int | None = None
     flow_label: str = "learned"  # written to the manifest
     size: tuple[int, int] = (128, 64)
@@ -81,6 +83,8 @@ class AugmentConfig:
             raise DataError(f"--limit must be >= 0, got {self.limit}")
         if self.originals not in ("copy", "link", "none"):
             raise DataError(f"--originals must be copy, link or none, got {self.originals!r}")
+        if self.views not in VIEW_POLICIES:
+            raise DataError(f"--views must be one of {', '.join(VIEW_POLICIES)}, got {self.views!r}")
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,10 @@ def run_augment(
                     continue
                 img, im, kp = item
                 src = image_to_tensor(im)
-                picks = targets.pick(img.stem, config.per_image, config.seed, exclude_pid=img.pid)
+                picks = targets.pick(
+                    img.stem, config.per_image, config.seed, img.pid, pose_view(kp) if config.views != "any" else None,
+                    config.views,
+                )  # fmt: skip
                 for i in pending[img.stem]:
                     tgt = keep_inside(fit_pose(picks[i].kp, kp), config.size)
                     batch.append(_Sample(img, i, src, kp, tgt, picks[i], backend.name))

@@ -3,7 +3,9 @@
 A ``TargetPool`` holds candidate poses with their origin (for the manifest), view class and, when known,
 the person they belong to (so a person is never driven by their own poses from the same dataset).
 ``pick`` is deterministic per (seed, source stem) and prefix-stable: asking for 6 samples after 4 were
-made gives the same first 4, so reruns with a larger ``--per-image`` only add.
+made gives the same first 4, so reruns with a larger ``--per-image`` only add. Its view policy (``--views``)
+trades diversity for identity: a re-ID teacher finds the source's identity nearest more often for samples
+that keep the source's view class than for view changes (docs/reid_augmentation.md).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -27,6 +30,8 @@ from .pose_bank import PoseBank, load_pose_bank, pose_view
 
 __all__ = [
     "VIDEO_EXTENSIONS",
+    "VIEW_POLICIES",
+    "ViewPolicy",
     "TargetPool",
     "TargetPose",
     "folder_pose_pool",
@@ -35,6 +40,10 @@ __all__ = [
     "pool_from_bank",
     "pool_from_poses",
 ]
+
+# any: every view class in turn; same: only the source's view class; other: only the other view classes.
+ViewPolicy = Literal["any", "same", "other"]
+VIEW_POLICIES: tuple[str, ...] = get_args(ViewPolicy)
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 
@@ -56,6 +65,7 @@ class TargetPool:
         if not self.entries:
             raise DataError(f"{description}: no usable target pose (each needs a neck and a hip)")
         view_names = sorted({e.view for e in self.entries if e.view})
+        self._view_names = tuple(view_names)
         self._views = np.array([view_names.index(e.view) if e.view else -1 for e in self.entries])
         self._n_views = len(view_names)
         self._pids = np.array([-(10**9) if e.pid is None else e.pid for e in self.entries])
@@ -63,16 +73,37 @@ class TargetPool:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def pick(self, stem: str, count: int, seed: int, exclude_pid: int | None = None) -> list[TargetPose]:
+    def pick(
+        self,
+        stem: str,
+        count: int,
+        seed: int,
+        exclude_pid: int | None = None,
+        source_view: str | None = None,
+        views: ViewPolicy = "any",
+    ) -> list[TargetPose]:
         """``count`` poses for the source ``stem``: views in turn (random order), distinct poses while any
-        are left, none of person ``exclude_pid``."""
+        are left, none of person ``exclude_pid``.
+
+        ``views`` restricts the view classes taken in turn relative to ``source_view``: ``same`` keeps only
+        the source's class, ``other`` only the rest. When the source's view is unknown, or the pool has no
+        allowed pose of the classes asked for, every class is used (the pool decides, not the source).
+        """
+        if views not in VIEW_POLICIES:
+            raise DataError(f"view policy must be one of {', '.join(VIEW_POLICIES)}, got {views!r}")
         rng = np.random.default_rng([seed, zlib.crc32(stem.encode())])
         allowed = self._pids != exclude_pid if exclude_pid is not None else np.ones(len(self.entries), bool)
         if not allowed.any():
             raise DataError(f"{self.description}: every target pose belongs to person {exclude_pid}")
         groups = [np.flatnonzero(allowed & (self._views == v)) for v in range(self._n_views)]
-        groups = [g for g in groups if len(g)] or [np.flatnonzero(allowed)]
         everyone = np.flatnonzero(allowed)
+        if views != "any" and source_view in self._view_names:
+            own = self._view_names.index(source_view)
+            wanted = [g for v, g in enumerate(groups) if (v == own) == (views == "same")]
+            if any(len(g) for g in wanted):
+                groups = wanted
+                everyone = np.sort(np.concatenate(wanted))  # repeats stay within the classes asked for
+        groups = [g for g in groups if len(g)] or [np.flatnonzero(allowed)]
         order = rng.permutation(len(groups))
         used: set[int] = set()
         out = []
@@ -80,7 +111,7 @@ class TargetPool:
             group = groups[order[n % len(groups)]]
             taken = np.fromiter(used, dtype=np.int64, count=len(used))
             candidates = group
-            for pool in (group, everyone):  # an unused pose of this view, else any unused, else repeat
+            for pool in (group, everyone):  # an unused pose of this view, else any unused one, else repeat
                 rest = np.setdiff1d(pool, taken, assume_unique=True) if len(taken) else pool
                 if len(rest):
                     candidates = rest

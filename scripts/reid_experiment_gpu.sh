@@ -36,7 +36,8 @@
 # Env knobs: MARKET, PACK, WORK, OUT, K, SEEDS (comma list), EPOCHS, DEVICE, WORKERS, THREADS, AUG_BS,
 #   TOTAL_S, AUG_S, PARALLEL, RECIPE, PY; EXTRA_EXP (more reid-experiment options for every call, e.g.
 #   "--generated-smoothing 1.0" or "--max-generated 1": arm a stays the plain run); CONTROL=1 (with PARALLEL=1:
-#   also the control arm (c) of every seed, one more process each).
+#   also the control arm (c) of every seed, one more process each); EXTRA_AUG (more augment options, e.g.
+#   "--views same": target poses of the source's view class only, which keeps identity best).
 set -uo pipefail
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 YOLO_OFFLINE=1 NO_ALBUMENTATIONS_UPDATE=1
 export COLUMNS=${COLUMNS:-150}  # rich tables in the logs
@@ -45,6 +46,7 @@ WORK=${WORK:-/tmp/reid_experiment}; OUT=${OUT:-out/reid_gpu}
 K=${K:-1}; SEEDS=${SEEDS:-0,1}; EPOCHS=${EPOCHS:-}; DEVICE=${DEVICE:-cuda}
 WORKERS=${WORKERS:-4}; THREADS=${THREADS:-4}; AUG_BS=${AUG_BS:-256}
 TOTAL_S=${TOTAL_S:-540}; AUG_S=${AUG_S:-150}; PARALLEL=${PARALLEL:-1}; EXTRA_EXP=${EXTRA_EXP:-}; CONTROL=${CONTROL:-0}
+EXTRA_AUG=${EXTRA_AUG:-}
 RECIPE=${RECIPE:-recipes/reid_market1501.yaml}
 PY=${PY:-python3}; CLI="$PY -m reid_augment.cli.app"
 
@@ -90,9 +92,9 @@ echo "data $MARKET: train $(count "$MARKET/bounding_box_train"), test $(count "$
   "query $(count "$MARKET/query") images; $(( $(date +%s) - T0 )) s"
 
 # 2. augment (resumable: a rerun skips what manifest.csv lists)
-AUG="$WORK/augmented_k$K"
+AUG="$WORK/augmented_k$K${EXTRA_AUG:+_$(printf %s "$EXTRA_AUG" | tr -c 'a-zA-Z0-9' _)}"  # options: own folder
 timeout -k 10 "$AUG_S" $CLI augment "$MARKET" --out "$AUG" --per-image "$K" --pose-backend annotations \
-  --device "$DEVICE" --batch-size "$AUG_BS" --originals none > "$OUT/augment.log" 2>&1
+  --device "$DEVICE" --batch-size "$AUG_BS" --originals none $EXTRA_AUG > "$OUT/augment.log" 2>&1
 rc=$?
 grep -v "━" "$OUT/augment.log" | tail -15
 [ -f "$AUG/preview.png" ] && cp "$AUG/preview.png" "$OUT/augment_preview.png"

@@ -14,7 +14,7 @@ from diaflow_core.errors import DataError
 from reid_augment.augment import AugmentConfig, run_augment
 from reid_augment.manifest import MANIFEST_COLUMNS, decode_pose, read_manifest
 from reid_augment.pose_backends import AnnotationsBackend
-from reid_augment.pose_bank import load_pose_bank
+from reid_augment.pose_bank import load_pose_bank, pose_view
 from reid_augment.targets import pool_from_bank
 
 
@@ -155,9 +155,21 @@ def test_dataset_poses_exclude_own_identity(tmp_path: Path) -> None:
         assert origin.startswith("dataset:") and not origin.split(":", 1)[1].startswith(f"{int(row['pid']):04d}_")
 
 
+def test_views_same_keeps_the_source_view_class(tmp_path: Path) -> None:
+    root = make_market_root(tmp_path / "market", n_train=6)
+    backend = AnnotationsBackend.from_csv(sorted(root.glob("*annotation*.csv")))
+    summary, _ = _run(root, tmp_path / "out", per_image=3, views="same", originals="none")
+    assert summary.generated == 18
+    for row in read_manifest(tmp_path / "out" / "manifest.csv"):
+        source_view = pose_view(backend.poses[Path(row["source"]).name])
+        assert row["pose_origin"].endswith("/" + source_view), (row["source"], row["pose_origin"])
+
+
 def test_config_validation(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="per-image"):
         AugmentConfig(source=tmp_path, out=tmp_path, per_image=0)
+    with pytest.raises(DataError, match="--views"):
+        AugmentConfig(source=tmp_path, out=tmp_path, views="sideways")  # type: ignore[arg-type]
     with pytest.raises(DataError, match="source folder not found"):
         config = AugmentConfig(source=tmp_path / "absent", out=tmp_path / "out")
         run_augment(config, CopyDouble(), AnnotationsBackend({}), pool_from_bank(load_pose_bank()))

@@ -9,11 +9,12 @@ import typer
 from app_fixtures import make_crops
 from typer.testing import CliRunner
 
+from diaflow_core.data.annotations import read_annotations
 from diaflow_core.errors import DiaflowError
 from reid_augment.cli.augment_cmd import augment, demo
 from reid_augment.cli.poses_cmd import poses_build, poses_show
 from reid_augment.manifest import read_manifest
-from reid_augment.pose_bank import load_pose_bank
+from reid_augment.pose_bank import load_pose_bank, pose_view
 
 app = typer.Typer()
 app.command("augment")(augment)
@@ -42,6 +43,20 @@ def test_augment_no_generator_on_crops(tmp_path: Path) -> None:
     assert {r["source_pose_backend"] for r in rows} == {"annotations"}
     _ok(args)  # a rerun is a no-op
     assert len(read_manifest(out / "manifest.csv")) == 6
+
+
+def test_augment_views_option(tmp_path: Path) -> None:
+    src = tmp_path / "crops"
+    make_crops(src, 4)
+    out = tmp_path / "out"
+    _ok(["augment", str(src), "--out", str(out), "-k", "2", "--no-generator", "--device", "cpu", "--views", "other"])
+    poses = {n: kp for n, kp in read_annotations(src / "market-annotation-train.csv")[0].items()}
+    rows = read_manifest(out / "manifest.csv")
+    assert len(rows) == 8
+    for row in rows:  # bank origins end in the target's view class; "other" never repeats the source's
+        assert not row["pose_origin"].endswith("/" + str(pose_view(poses[Path(row["source"]).name])))
+    bad = runner.invoke(app, ["augment", str(src), "--out", str(out), "--views", "sideways"])
+    assert bad.exit_code != 0 and "sideways" in bad.output
 
 
 def test_augment_errors_are_library_errors(tmp_path: Path) -> None:

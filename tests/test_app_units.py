@@ -99,6 +99,32 @@ def test_pick_is_deterministic_prefix_stable_and_excludes_pid() -> None:
     assert all(t.pid == 2 for t in own.pick("x", 5, 0, exclude_pid=1))
 
 
+def test_pick_view_policies() -> None:
+    pool = pool_from_bank(load_pose_bank())
+    stems = [f"0001_c1s1_{i:06d}_00" for i in range(20)]
+    for view in VIEWS:
+        same = [t.view for s in stems for t in pool.pick(s, 3, 0, source_view=view, views="same")]
+        other = [t.view for s in stems for t in pool.pick(s, 3, 0, source_view=view, views="other")]
+        assert set(same) == {view}
+        assert set(other) == set(VIEWS) - {view}  # both other classes, taken in turn
+    # "any" ignores the source's view and stays what it was (reruns of older runs pick the same poses).
+    for s in stems[:5]:
+        plain = [t.origin for t in pool.pick(s, 4, 1)]
+        assert plain == [t.origin for t in pool.pick(s, 4, 1, source_view="back", views="any")]
+    # prefix-stable within a policy; an unknown source view means every class
+    a = [t.origin for t in pool.pick("x", 6, 2, source_view="front", views="same")]
+    assert a[:3] == [t.origin for t in pool.pick("x", 3, 2, source_view="front", views="same")]
+    assert len({t.view for t in pool.pick("x", 3, 0, source_view=None, views="same")}) == 3
+    # a pool without the asked-for class falls back to what it has; repeats stay inside the class
+    fronts = TargetPool([TargetPose(_pose(i), f"f{i}", "front") for i in range(2)], "fronts")
+    assert {t.view for t in fronts.pick("x", 3, 0, source_view="back", views="same")} == {"front"}
+    mixed = TargetPool([TargetPose(_pose(i), f"p{i}", ("front", "back")[i % 2]) for i in range(4)], "mixed")
+    picked = mixed.pick("x", 5, 0, source_view="back", views="same")
+    assert {t.view for t in picked} == {"back"} and len({t.origin for t in picked[:2]}) == 2
+    with pytest.raises(DataError, match="view policy"):
+        pool.pick("x", 1, 0, views="sideways")  # type: ignore[arg-type]
+
+
 def test_pose_files(tmp_path: Path) -> None:
     poses = np.stack([_pose(i) for i in range(3)])
     np.save(tmp_path / "p.npy", poses)

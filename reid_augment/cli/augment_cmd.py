@@ -49,6 +49,12 @@ class Backend(StrEnum):
     mmpose = "mmpose"
 
 
+class Views(StrEnum):
+    any = "any"
+    same = "same"
+    other = "other"
+
+
 class DetectorName(StrEnum):
     hog = "hog"
     yolo = "yolo"
@@ -106,6 +112,13 @@ def augment(
     ] = "auto",
     batch_size: Annotated[int, typer.Option(help="Images per transfer batch.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of the target-pose choice.")] = 0,
+    views: Annotated[
+        Views,
+        typer.Option(
+            help="Target view classes (front / back / side) against the source's: any (in turn), same (keeps "
+            "identity best), other (only view changes)."
+        ),
+    ] = Views.any,  # fmt: skip
     layout: Annotated[
         Layout, typer.Option(help="market: OUT is a Market-1501 root; per-id: OUT/<pid>/.")
     ] = Layout.market,
@@ -133,7 +146,7 @@ def augment(
     transfer, flow_label = transfer_model(flow, weights, dev, generator, precision)
     config = AugmentConfig(
         source=source, out=out, per_image=per_image, layout=layout.value, originals=originals.value,
-        batch_size=batch_size, seed=seed, limit=limit, flow_label=flow_label,
+        batch_size=batch_size, seed=seed, views=views.value, limit=limit, flow_label=flow_label,
     )  # fmt: skip
     console.print(
         f"source: {found.kind}, {len(found.images)} images; poses: "
