@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 from typer.testing import CliRunner
 
 from diaflow_core.errors import DataError
@@ -21,6 +22,7 @@ from diaflow_core.reid.experiment import (
     ARMS,
     DEFAULT_ARMS,
     _select_weights,
+    generated_fingerprint,
     generated_records,
     repeat_sources,
     run_augmentation_experiment,
@@ -222,6 +224,34 @@ def test_experiment_end_to_end_with_gpu_machine_packages(
     assert json.loads(best.with_suffix(".json").read_text())["epoch"] == 1
     x = torch.randn(2, 3, 64, 32)
     torch.testing.assert_close(load_reid_model(best)(x), load_reid_model(arm_dir / "reid.safetensors")(x))
+
+
+def test_other_samples_of_the_same_count_are_not_mixed_up(market: Path, augmented: Path, tmp_path: Path) -> None:
+    """Another augmented root with as many samples (other weights or --views): arm b trains again, arm a is
+    reused but judges the identity of the NEW samples (its arm.json held the old ones' scores)."""
+    torch.set_num_threads(1)
+    out = tmp_path / "exp"
+    cfg = ReidTrainConfig(**TINY)
+    first = run_augmentation_experiment(market, augmented, out, [0], cfg, "cpu")
+    other = tmp_path / "augmented2" / "bounding_box_train"
+    other.mkdir(parents=True)
+    for path in sorted((augmented / "bounding_box_train").iterdir()):  # the same names, other pixels
+        img = Image.open(path).convert("RGB")
+        img.transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(other / path.name, quality=60)
+    assert generated_fingerprint(generated_records(other.parent)) != generated_fingerprint(generated_records(augmented))
+    events: list[dict] = []
+    second = run_augmentation_experiment(market, other.parent, out, [0], cfg, "cpu", events.append)
+    kinds = [(e["event"], e.get("arm")) for e in events if e["event"] in ("arm_reused", "arm_start", "identity")]
+    assert kinds == [("arm_reused", "baseline"), ("identity", "baseline"), ("arm_start", "augmented")]
+    before, after = first["identity"][0], second["identity"][0]
+    assert after["generated_hash"] != before["generated_hash"]
+    assert after["generated"]["cos_same"] != pytest.approx(before["generated"]["cos_same"])  # upside-down samples
+    stored = json.loads((out / "seed0" / "baseline" / "arm.json").read_text())
+    assert stored["identity"]["generated_hash"] == after["generated_hash"]
+    # and a rerun on the new root reuses everything, identity included
+    again: list[dict] = []
+    run_augmentation_experiment(market, other.parent, out, [0], cfg, "cpu", again.append)
+    assert [e["event"] for e in again] == ["arm_reused", "arm_reused"]
 
 
 def test_interrupted_arm_resumes_from_its_checkpoint(market: Path, augmented: Path, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ b - a. Metrics are fractions in [0, 1].
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -62,6 +63,7 @@ __all__ = [
     "DEFAULT_ARMS",
     "EXPERIMENT_FORMAT",
     "GOAL_MAP_POINTS",
+    "generated_fingerprint",
     "generated_records",
     "identity_report",
     "identity_scores",
@@ -351,30 +353,51 @@ def _run_arm(
         "torch": torch.__version__,
     }
     if identity and arm == "baseline":
-        split = validation_split(trainable(train), cfg.val_fraction, cfg.seed)
-        real = split.gallery or trainable(train)
-        try:
-            model = load_reid_model(weights, device)
-            scores = identity_scores(model, generated, real, device, batch_size)
-            scores["unseen_ids"] = bool(split.gallery)
-            result["identity"] = scores
-            emit({"event": "identity", "seed": seed, "arm": arm, **scores})
-        except DataError as exc:
-            result["identity"] = {"skipped": str(exc)}
+        result["identity"] = _arm_identity(weights, cfg, train, generated, device, batch_size)
+        emit({"event": "identity", "seed": seed, "arm": arm, **result["identity"]})
     result["eval_s"] = round(time.perf_counter() - t1, 1)
     _write_json(arm_dir / "arm.json", result)
     return result
 
 
-def _reusable(arm_dir: Path, cfg: ReidTrainConfig, select: str, fingerprint: dict[str, Any], identity: bool) -> bool:
-    path = arm_dir / "arm.json"
-    if not path.is_file():
-        return False
+def generated_fingerprint(generated: Sequence[ReidRecord]) -> str:
+    """A short hash of a set of generated samples (names, sources, file sizes): two augmented roots with as
+    many samples but other pixels (other weights, poses, ``--views``) differ, so their arms are not mixed up."""
+    h = hashlib.sha256()
+    for r in sorted(generated, key=lambda r: r.name):
+        h.update(f"{r.name}\t{r.source}\t{r.path.stat().st_size}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _arm_identity(
+    weights: Path,
+    cfg: ReidTrainConfig,
+    train: list[ReidRecord],
+    generated: list[ReidRecord],
+    device: str | torch.device,
+    batch_size: int,
+) -> dict[str, Any]:
+    """Identity scores of ``generated`` with an arm-a model, tagged with the samples' fingerprint."""
+    split = validation_split(trainable(train), cfg.val_fraction, cfg.seed)
+    real = split.gallery or trainable(train)
     try:
-        old = json.loads(path.read_text())
+        scores = identity_scores(load_reid_model(weights, device), generated, real, device, batch_size)
+    except DataError as exc:
+        return {"skipped": str(exc), "generated_hash": generated_fingerprint(generated)}
+    scores["unseen_ids"] = bool(split.gallery)
+    scores["generated_hash"] = generated_fingerprint(generated)
+    return scores
+
+
+def _load_arm(arm_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((arm_dir / "arm.json").read_text())
     except (OSError, json.JSONDecodeError):
-        return False
-    if identity and old.get("arm") == "baseline" and "identity" not in old:
+        return None
+
+
+def _reusable(old: dict[str, Any] | None, cfg: ReidTrainConfig, select: str, fingerprint: dict[str, Any]) -> bool:
+    if old is None:
         return False
     same = ReidTrainConfig.normalized(old.get("config") or {}) == cfg.to_dict()
     return same and old.get("select") == select and old.get("fingerprint") == fingerprint
@@ -422,6 +445,7 @@ def run_augmentation_experiment(
     train = market_records(market_root, "train")
     generated = generated_records(augmented_root)
     _check_sources(generated, train)
+    generated_hash = generated_fingerprint(generated)
     out_dir.mkdir(parents=True, exist_ok=True)
     skipped: list[dict[str, Any]] = []
     rate: list[float] = []  # seconds per (image x epoch) of the arms trained in this call
@@ -443,12 +467,23 @@ def run_augmentation_experiment(
             plain = {"max_generated": None, "generated_smoothing": None} if arm == "baseline" else {}
             seed_cfg = replace(cfg, seed=int(seed), **plain)
             arm_dir = _arm_dir(out_dir, int(seed), arm)
-            fingerprint = {
+            fingerprint: dict[str, Any] = {
                 "train_images": len(train),
                 "generated_images": 0 if arm == "baseline" else len(generated),  # (c): as many source copies
             }
-            if _reusable(arm_dir, seed_cfg, select, fingerprint, identity):
+            if arm != "baseline":
+                fingerprint["generated_hash"] = generated_hash
+            old = _load_arm(arm_dir)
+            if _reusable(old, seed_cfg, select, fingerprint):
                 emit({"event": "arm_reused", "seed": seed, "arm": arm})
+                assert old is not None
+                if identity and arm == "baseline" and old.get("identity", {}).get("generated_hash") != generated_hash:
+                    # a reused arm a judges THESE samples (its arm.json may hold another set's scores)
+                    weights = arm_dir.parent.parent / old["weights"]
+                    old["identity"] = _arm_identity(weights, seed_cfg, train, generated, device, batch_size)
+                    emit({"event": "identity", "seed": seed, "arm": arm, **old["identity"]})
+                    _write_json(arm_dir / "arm.json", old)
+                    report()
                 continue
             images = len(trainable(train)) + fingerprint["generated_images"]
             if time_budget_s is not None and rate:
