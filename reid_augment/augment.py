@@ -5,10 +5,14 @@ resumes: (1) originals are carried over (copy / link, never replacing a file); (
 every sample it lists is skipped; (3) source images are taken in chunks: pose, target picks, fitting, one
 transfer batch, atomic image writes, then the batch's manifest rows (fsync'ed). A sample file found on
 disk without a manifest row (the process died between the two) is kept as it is and its row is added.
+A rerun must ask for what the folder was made with (``augment_settings.json``: seed, view policy, flow,
+weights, size); otherwise it is refused before anything is written, since its samples would mix with the
+folder's under the same names.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,7 +26,7 @@ import torch
 from diaflow_core.data.images import image_to_tensor, read_image, scale_keypoints, tensor_to_image
 from diaflow_core.data.market import TORCHREID_PATTERN
 from diaflow_core.errors import DataError, DiaflowError
-from diaflow_core.fileio import replace_bytes
+from diaflow_core.fileio import replace_bytes, replace_text
 
 from .fit import fit_pose, keep_inside, usable_pose
 from .fsio import OriginalsMode, carry_file, encode_image, publish_bytes
@@ -33,7 +37,13 @@ from .preview import contact_sheet
 from .sources import Layout, SourceImage, discover_sources
 from .targets import VIEW_POLICIES, TargetPool, TargetPose, ViewPolicy, pool_from_poses
 
+SETTINGS_FILE = "augment_settings.json"
+# What a rerun must match; the pose source is recorded for the record only (its description names paths,
+# which a user may spell differently for the same file).
+_CHECKED = ("seed", "views", "flow", "weights_hash", "size")
+
 __all__ = [
+    "SETTINGS_FILE",
     "AugmentConfig",
     "AugmentEvent",
     "AugmentSummary",
@@ -231,6 +241,22 @@ def _estimate(
     return out
 
 
+def _check_settings(path: Path, settings: dict[str, object]) -> None:
+    """Refuse a rerun into a folder made with other settings (DataError naming the file and the fields)."""
+    if not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: unreadable ({e}); remove it only if this folder's samples are yours to mix") from None
+    differ = [f"{k} {old[k]!r} -> {settings[k]!r}" for k in _CHECKED if k in old and old[k] != settings[k]]
+    if differ:
+        raise DataError(
+            f"{path}: this folder was made with other settings ({'; '.join(differ)}); its samples would mix "
+            "with new ones under the same names: use another --out, or the folder's settings"
+        )
+
+
 def run_augment(
     config: AugmentConfig,
     transfer: Transfer,
@@ -264,7 +290,18 @@ def run_augment(
     images = unique
     summary.images_in = len(images)
     out = config.out
+    settings = {
+        "seed": config.seed,
+        "views": config.views,
+        "flow": config.flow_label,
+        "weights_hash": transfer.weights_hash,
+        "size": list(config.size),
+        "poses": "dataset" if targets is None else targets.description,
+    }
+    _check_settings(out / SETTINGS_FILE, settings)
     out.mkdir(parents=True, exist_ok=True)
+    if not (out / SETTINGS_FILE).is_file():
+        replace_text(out / SETTINGS_FILE, json.dumps(settings, indent=2) + "\n")
 
     # 1. Originals and the splits carried over untouched.
     carry = [(img.path, f"{img.out_dir}/{img.stem}{img.suffix}") for img in images]

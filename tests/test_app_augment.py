@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from app_fixtures import CopyDouble, make_crops, make_market_root, person_crop
 
 from diaflow_core.data.market import TORCHREID_PATTERN, torchreid_parse
 from diaflow_core.errors import DataError
-from reid_augment.augment import AugmentConfig, run_augment
+from reid_augment.augment import SETTINGS_FILE, AugmentConfig, run_augment
 from reid_augment.manifest import MANIFEST_COLUMNS, decode_pose, read_manifest
 from reid_augment.pose_backends import AnnotationsBackend
 from reid_augment.pose_bank import load_pose_bank, pose_view
@@ -163,6 +164,22 @@ def test_views_same_keeps_the_source_view_class(tmp_path: Path) -> None:
     for row in read_manifest(tmp_path / "out" / "manifest.csv"):
         source_view = pose_view(backend.poses[Path(row["source"]).name])
         assert row["pose_origin"].endswith("/" + source_view), (row["source"], row["pose_origin"])
+
+
+def test_rerun_with_other_settings_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "crops"
+    make_crops(src, 3)
+    out = tmp_path / "out"
+    _run(src, out, per_image=1, originals="none")
+    recorded = json.loads((out / SETTINGS_FILE).read_text())
+    assert recorded["views"] == "any" and recorded["seed"] == 0 and recorded["weights_hash"] == "test-double"
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for change, field in (({"views": "same"}, "views"), ({"seed": 1}, "seed")):
+        with pytest.raises(DataError, match=f"{SETTINGS_FILE}.*{field}"):
+            _run(src, out, per_image=2, originals="none", **change)
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # nothing written
+    summary, _ = _run(src, out, per_image=2, originals="none")  # the folder's own settings: it grows
+    assert summary.generated == 3 and summary.done_before == 3
 
 
 def test_config_validation(tmp_path: Path) -> None:
