@@ -348,10 +348,7 @@ def run_augment(
                     continue
                 img, im, kp = item
                 src = image_to_tensor(im)
-                picks = targets.pick(
-                    img.stem, config.per_image, config.seed, img.pid, pose_view(kp) if config.views != "any" else None,
-                    config.views,
-                )  # fmt: skip
+                picks = targets.pick(img.stem, config.per_image, config.seed, img.pid, pose_view(kp), config.views)
                 for i in pending[img.stem]:
                     tgt = keep_inside(fit_pose(picks[i].kp, kp), config.size)
                     batch.append(_Sample(img, i, src, kp, tgt, picks[i], backend.name))

@@ -284,6 +284,7 @@ def _run_arm(
     batch_size: int,
     market_root: Path,
     fingerprint: dict[str, Any],
+    generated_hash: str,
     emit: Progress,
 ) -> dict[str, Any]:
     extra: list[ReidRecord] | None = None
@@ -353,7 +354,7 @@ def _run_arm(
         "torch": torch.__version__,
     }
     if identity and arm == "baseline":
-        result["identity"] = _arm_identity(weights, cfg, train, generated, device, batch_size)
+        result["identity"] = _arm_identity(weights, cfg, train, generated, generated_hash, device, batch_size)
         emit({"event": "identity", "seed": seed, "arm": arm, **result["identity"]})
     result["eval_s"] = round(time.perf_counter() - t1, 1)
     _write_json(arm_dir / "arm.json", result)
@@ -374,6 +375,7 @@ def _arm_identity(
     cfg: ReidTrainConfig,
     train: list[ReidRecord],
     generated: list[ReidRecord],
+    generated_hash: str,
     device: str | torch.device,
     batch_size: int,
 ) -> dict[str, Any]:
@@ -383,9 +385,9 @@ def _arm_identity(
     try:
         scores = identity_scores(load_reid_model(weights, device), generated, real, device, batch_size)
     except DataError as exc:
-        return {"skipped": str(exc), "generated_hash": generated_fingerprint(generated)}
+        return {"skipped": str(exc), "generated_hash": generated_hash}
     scores["unseen_ids"] = bool(split.gallery)
-    scores["generated_hash"] = generated_fingerprint(generated)
+    scores["generated_hash"] = generated_hash
     return scores
 
 
@@ -396,9 +398,7 @@ def _load_arm(arm_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def _reusable(old: dict[str, Any] | None, cfg: ReidTrainConfig, select: str, fingerprint: dict[str, Any]) -> bool:
-    if old is None:
-        return False
+def _reusable(old: dict[str, Any], cfg: ReidTrainConfig, select: str, fingerprint: dict[str, Any]) -> bool:
     same = ReidTrainConfig.normalized(old.get("config") or {}) == cfg.to_dict()
     return same and old.get("select") == select and old.get("fingerprint") == fingerprint
 
@@ -474,13 +474,14 @@ def run_augmentation_experiment(
             if arm != "baseline":
                 fingerprint["generated_hash"] = generated_hash
             old = _load_arm(arm_dir)
-            if _reusable(old, seed_cfg, select, fingerprint):
+            if old is not None and _reusable(old, seed_cfg, select, fingerprint):
                 emit({"event": "arm_reused", "seed": seed, "arm": arm})
-                assert old is not None
                 if identity and arm == "baseline" and old.get("identity", {}).get("generated_hash") != generated_hash:
                     # a reused arm a judges THESE samples (its arm.json may hold another set's scores)
                     weights = arm_dir.parent.parent / old["weights"]
-                    old["identity"] = _arm_identity(weights, seed_cfg, train, generated, device, batch_size)
+                    old["identity"] = _arm_identity(
+                        weights, seed_cfg, train, generated, generated_hash, device, batch_size
+                    )
                     emit({"event": "identity", "seed": seed, "arm": arm, **old["identity"]})
                     _write_json(arm_dir / "arm.json", old)
                     report()
@@ -498,7 +499,7 @@ def run_augmentation_experiment(
             t0 = time.perf_counter()
             result = _run_arm(
                 int(seed), arm, seed_cfg, train, generated, arm_dir, device, select, identity,
-                batch_size, market_root, fingerprint, emit,
+                batch_size, market_root, fingerprint, generated_hash, emit,
             )  # fmt: skip
             rate.append((time.perf_counter() - t0) / max(1, (result["train_images"] or images) * seed_cfg.epochs))
             report()
