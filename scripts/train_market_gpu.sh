@@ -7,7 +7,8 @@
 # images never enter the project), then one call with carry [".device_data"] and
 # MARKET=.device_data/market1501 OUT=$OUT RUNS=/tmp/runs ... bash scripts/train_market_gpu.sh.
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
-# (cuda), WORKERS, RUNS (run folders), CONTINUE=1 (start flow and generator from the shipped weights, fresh
+# (cuda), WORKERS, RUNS (run folders), FLOW_TARGETS (device on cuda: the flow stage's proxy-body targets are
+# rendered on the GPU after a parity check, else loader: numpy in the workers), CONTINUE=1 (start flow and generator from the shipped weights, fresh
 # optimiser: a short GPU call then adds to what earlier sessions trained instead of starting over).
 set -uo pipefail
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 YOLO_OFFLINE=1 NO_ALBUMENTATIONS_UPDATE=1
@@ -25,10 +26,35 @@ PY=${PY:-python3}; CLI="$PY -m reid_augment.cli.app"
 mkdir -p "$OUT/weights" "$RUNS"
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 t0=$(date +%s)
+# Flow targets rendered on the GPU (PyTorch renderer) instead of by numpy in the loader workers, after a check
+# that the two agree on this device for 64 training pairs; any disagreement or error falls back to the workers.
+FLOW_TARGETS=${FLOW_TARGETS:-$([ "$DEVICE" = cuda ] && echo device || echo loader)}
+if [ "$FLOW_S" -gt 0 ] && [ "$FLOW_TARGETS" = device ]; then
+  $PY - "$MARKET" "$DEVICE" <<'CHECK' || FLOW_TARGETS=loader
+import sys, time, numpy as np, torch
+from diaflow_core.data.annotations import read_annotations
+from diaflow_core.proxy3d import compute_flow_batch, compute_flow_batch_torch
+poses, _ = read_annotations(f"{sys.argv[1]}/market-annotation-train.csv", on_error="skip")
+kp = np.stack(list(poses.values())).astype(np.float32)
+kp = kp[np.isfinite(kp[..., 0]).sum(1) >= 8][:128]
+f0, v0 = compute_flow_batch(kp[:64], kp[64:])
+f1, v1 = compute_flow_batch_torch(kp[:64], kp[64:], device=sys.argv[2])
+agree = float((v1.cpu().numpy() == v0).mean()); diff = float(np.abs(f1.cpu().numpy() - f0).max())
+t = time.perf_counter(); n = 0
+while time.perf_counter() - t < 2.0:
+    compute_flow_batch_torch(kp[:64], kp[64:], device=sys.argv[2]); n += 64
+torch.cuda.synchronize() if sys.argv[2] == "cuda" else None
+print(f"torch targets on {sys.argv[2]}: vis agreement {agree:.6f}, max flow diff {diff:.2e} px, "
+      f"{n / (time.perf_counter() - t):.0f} pairs/s")
+sys.exit(0 if agree >= 0.999 and diff <= 1e-2 else 1)
+CHECK
+fi
+echo "flow targets: $FLOW_TARGETS"
 if [ "$FLOW_S" -gt 0 ]; then
 $CLI train flow -r recipes/market1501_flow.yaml -o "$RUNS/flow" --data "$MARKET" --device "$DEVICE" \
   --time-budget "$FLOW_S" -s optim.batch_size=$FLOW_BS -s optim.lr=3e-4 -s optim.epochs=40 -s optim.lr_step_epochs=12 \
-  -s num_workers=$WORKERS -s log_every=100 -s amp=false $EXTRA_FLOW 2>&1 | grep -v "━" | tail -60
+  -s num_workers=$WORKERS -s log_every=100 -s amp=false -s data.targets=$FLOW_TARGETS $EXTRA_FLOW 2>&1 \
+  | grep -v "━" | tail -60
 cp "$RUNS/flow/stats.jsonl" "$OUT/flow_stats.jsonl" 2>/dev/null
 $CLI weights export "$RUNS/flow/checkpoints/best.pt" --name flow --dest "$OUT/weights" || exit 1
 else cp "$SHIPPED/flow.safetensors" "$SHIPPED/flow.json" "$OUT/weights/"; fi

@@ -130,5 +130,5 @@ def test_cli_bench_writes_json(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["settings"]["quick"] is True and report["environment"]["device"] == "cpu"
     rows = [BenchResult(**r) for r in report["results"]]
-    assert [r.name for r in rows] == ["proxy/single", "proxy/batch4"]
+    assert [r.name for r in rows] == ["proxy/single", "proxy/batch4", "proxy/torch_cpu"]
     check_rows(rows, "proxy")

@@ -65,7 +65,12 @@ def test_keys_shapes_and_baselines(tiny_model: FlowRegressor, standing_pose: np.
     for name in BASELINE_NAMES:
         base = res["baselines"][name]
         assert base["pairs"] == 5 and math.isfinite(base["epe"]) and 0.0 <= base["vis_accuracy"] <= 1.0
-        assert base["iou_hidden"] == 0.0  # the baselines never predict "hidden"
+    for name in ("zero_flow", "affine_limb_flow"):
+        assert res["baselines"][name]["iou_hidden"] == 0.0  # the 2D baselines never predict "hidden"
+    # the half-size bound loses only at part edges: far better than the 2D baselines, not exact
+    bound = res["baselines"]["gt_half_res"]
+    assert 0.0 < bound["epe"] < 0.5 * res["baselines"]["affine_limb_flow"]["epe"]
+    assert bound["vis_accuracy"] > 0.9
     gt = res["ground_truth"]
     fractions = gt["fraction_visible"] + gt["fraction_hidden"] + gt["fraction_background"]
     assert fractions == pytest.approx(1.0)

@@ -44,6 +44,39 @@ def test_full_res_is_upsampled_half_res() -> None:
     assert flows[0].abs().mean() > 1.5 * flows[1].abs().mean()  # values doubled with the grid
 
 
+def test_refine_head_starts_as_the_plain_network_and_then_corrects_it() -> None:
+    """Zero-initialised output convs: a refine model with a plain model's trunk weights gives the same
+    outputs; once its output convs move, only the full-resolution outputs change."""
+    torch.manual_seed(0)
+    plain = FlowRegressor(TINY).eval()
+    ref = FlowRegressor(FlowRegressorConfig(**{**TINY.__dict__, "refine": True})).eval()
+    missing, unexpected = ref.load_state_dict(plain.state_dict(), strict=False)
+    assert unexpected == [] and missing and all(k.startswith("refine.") for k in missing)
+    p1, p2 = torch.rand(2, 18, 32, 16), torch.rand(2, 18, 32, 16)
+    a, b = plain(p1, p2), ref(p1, p2)
+    for fa, fb in zip(a.flows, b.flows, strict=True):
+        torch.testing.assert_close(fb, fa)
+    torch.testing.assert_close(b.vis_logits, a.vis_logits)
+    with torch.no_grad():
+        ref.refine.flow.bias.fill_(0.1)  # +0.1 flow units = +2 px in x and y everywhere
+        ref.refine.vis.bias.copy_(torch.tensor([0.0, 0.0, 1.0]))
+    c = ref(p1, p2)
+    torch.testing.assert_close(c.flows[0], a.flows[0] + 0.1 * TINY.flow_unit)
+    for fa, fc in zip(a.flows[1:], c.flows[1:], strict=True):
+        torch.testing.assert_close(fc, fa)
+    torch.testing.assert_close(c.vis_logits[:, 2], a.vis_logits[:, 2] + 1.0)
+
+
+def test_refine_head_trains() -> None:
+    torch.manual_seed(0)
+    net = FlowRegressor(FlowRegressorConfig(**{**TINY.__dict__, "refine": True}))
+    pred = net(torch.rand(2, 18, 32, 16), torch.rand(2, 18, 32, 16))
+    (pred.flows[0].abs().mean() + pred.vis_logits.mean()).backward()
+    assert net.refine.flow.weight.grad.abs().sum() > 0 and net.refine.vis.weight.grad.abs().sum() > 0
+    with pytest.raises(ConfigError, match="refine needs stem_levels"):
+        FlowRegressorConfig(stem_levels=0, refine=True)
+
+
 def test_bad_input() -> None:
     net = FlowRegressor(TINY)
     with pytest.raises(ShapeError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -159,6 +160,93 @@ def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
     assert res2["steps"] > res["steps"]
     with pytest.raises(Exception, match="--resume"):
         train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
+
+
+def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path):
+    """init_weights of a network without the refine head: the trunk loads, the head starts at zero
+    correction (same outputs), and keys missing elsewhere are still refused."""
+    from diaflow_core.errors import WeightsError
+    from diaflow_core.train.common import load_safetensors_into
+
+    torch.manual_seed(0)
+    plain_cfg = FlowRegressorConfig(ch_min=8, ch_max=16, levels=2)
+    plain = FlowRegressor(plain_cfg).eval()
+    path = tmp_path / "plain.safetensors"
+    save_safetensors(plain, path)
+    refined = FlowRegressor(FlowRegressorConfig(ch_min=8, ch_max=16, levels=2, refine=True)).eval()
+    fresh = load_safetensors_into(refined, path, missing_ok=("refine.",))
+    assert fresh and all(k.startswith("refine.") for k in fresh)
+    p1, p2 = torch.rand(1, 18, 32, 16), torch.rand(1, 18, 32, 16)
+    torch.testing.assert_close(refined(p1, p2).flows[0], plain(p1, p2).flows[0])
+    with pytest.raises(WeightsError, match="missing"):
+        load_safetensors_into(FlowRegressor(FlowRegressorConfig(ch_min=8, ch_max=16, levels=2, refine=True)), path)
+    with pytest.raises(WeightsError, match="missing"):  # a bigger trunk: missing keys outside the prefix
+        load_safetensors_into(FlowRegressor(FlowRegressorConfig(ch_min=8, ch_max=16, levels=3)), path, ("refine.",))
+
+    from diaflow_core.train.flow import FlowTrainConfig, train_flow
+
+    over = [
+        f"data.market_root={tiny_market}",
+        "model.ch_min=8",
+        "model.ch_max=16",
+        "model.levels=2",
+        "model.refine=true",
+        f"init_weights={path}",
+        "data.targets=device",  # the loop renders the targets (PyTorch renderer on the CPU here)
+        "optim.batch_size=4",
+        "optim.epochs=1",
+        "num_workers=0",
+        "data.val_pairs=8",
+        "channels_last=false",
+        "data.min_joints=4",
+    ]
+    cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
+    train_flow(cfg, tmp_path / "run", torch.device("cpu"))
+    init = [r for r in _stats(tmp_path / "run") if "init_weights" in r]
+    assert init and init[0]["fresh_keys"] == len(fresh)
+
+    # trainable=[refine.]: the trunk (BatchNorm statistics included) stays exactly as loaded, the head moves
+    frozen_over = [*over, "trainable=[refine.]", "optim.lr=1e-2"]
+    cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", frozen_over)
+    train_flow(cfg, tmp_path / "head", torch.device("cpu"))
+    trained = torch.load(tmp_path / "head" / "checkpoints" / "last.pt", weights_only=True)["state"]["model"]
+    before = plain.state_dict()
+    for k, v in trained.items():
+        if k.startswith("refine."):
+            continue
+        assert torch.equal(v, before[k]), k
+    assert not torch.equal(trained["refine.flow.weight"], torch.zeros_like(trained["refine.flow.weight"]))
+    with pytest.raises(Exception, match="no parameter name starts with"):
+        train_flow(apply_overrides(cfg, ["trainable=[nothing.]"]), tmp_path / "none", torch.device("cpu"))
+
+
+def test_flow_targets_rendered_on_the_device_equal_the_workers(standing_pose):
+    """data.targets=device: the collate hands over the augmented poses and the loop renders them with the
+    PyTorch renderer; the targets are those the numpy collate makes from the same draws."""
+    from diaflow_core.train.flow import FlowDataConfig
+    from diaflow_core.train.flow_data import FlowCollate, targets_on_device
+    from diaflow_core.train.pose_augment import PoseAugConfig
+
+    rng = np.random.default_rng(0)
+    items = [
+        {"src_kp": standing_pose, "tgt_kp": standing_pose + rng.normal(0, 3, standing_pose.shape).astype(np.float32)}
+        for _ in range(6)
+    ]
+    aug = PoseAugConfig()
+    torch.manual_seed(3)
+    ref = FlowCollate((128, 64), aug, seed=1)(items)
+    torch.manual_seed(3)
+    lean = FlowCollate((128, 64), aug, seed=1, targets=False)(items)
+    assert "flow" not in lean and lean["gt_src_kp"].shape == (6, 18, 2)
+    torch.testing.assert_close(lean["src_kp"], ref["src_kp"], equal_nan=True)
+    flow, vis = targets_on_device(lean, (128, 64), torch.device("cpu"))
+    assert flow.dtype == torch.float32 and vis.dtype == torch.int64
+    torch.testing.assert_close(vis, ref["vis"])
+    torch.testing.assert_close(flow, ref["flow"], atol=1e-3, rtol=0)
+    passed = targets_on_device(ref, (128, 64), torch.device("cpu"))
+    assert passed[0] is ref["flow"] or torch.equal(passed[0], ref["flow"])
+    with pytest.raises(Exception, match="data.targets"):
+        FlowDataConfig(targets="gpu")
 
 
 def test_train_flow_cli(tiny_market, tmp_path):

@@ -26,7 +26,7 @@ __all__ = ["CASES", "bench_report", "run_benchmarks", "write_bench_json"]
 Case = Callable[[BenchSettings, torch.device], list[BenchResult]]
 
 CASES: dict[str, tuple[Case, str]] = {
-    "proxy": (lambda s, d: bench_proxy(s), "proxy-body flow GT: single-pair calls vs batched, pairs per CPU-s"),
+    "proxy": (bench_proxy, "proxy-body flow GT: single-pair calls vs batched, numpy and torch on the device"),
     "flow": (bench_flow, "flow regressor inference: eager vs channels_last vs bf16 (vs compile)"),
     "generator": (bench_generator, "PoseTransfer, shipped weights: eager vs channels_last vs bf16 (vs compile)"),
     "train": (bench_train, "one generator training step (G + D): fp32 vs channels_last vs bf16"),

@@ -15,6 +15,10 @@ accuracy over all pixels; per-class IoU):
   outside, never class 1 (a 2D method has no notion of self-occlusion).
 * ``affine_limb_flow``: ``proxy3d.affine_limb_flow`` (per-limb similarity / torso affine from the keypoints,
   no 3D); visibility as ``zero_flow``'s.
+* ``gt_half_res``: not a method but a bound. The ground truth itself, area-downsampled to half size and
+  upsampled bilinearly (visibility: its one-hot maps likewise, then argmax). A network whose finest
+  prediction is at half size and upsampled bilinearly (``stem_levels`` 1 without ``refine``) cannot do better
+  than this, however well it is trained.
 
 Convention: keypoints (18, 2) float32 (x, y) pixels, NaN missing; flow (B, 2, H, W) pixels, backward
 target -> source; visibility 0 visible / 1 hidden / 2 background; size (H, W) = (128, 64) for Market.
@@ -30,11 +34,13 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from diaflow_core.data import MarketRoot, read_annotations, read_pairs
 from diaflow_core.errors import DataError
 from diaflow_core.evaluation.flow import FlowStats
 from diaflow_core.models.flow_net import FlowRegressor
+from diaflow_core.ops.resize import resize_flow
 from diaflow_core.pose import body_mask, draw_pose, pose_heatmaps_torch
 from diaflow_core.precision import autocast, resolve_precision
 from diaflow_core.proxy3d import affine_limb_flow, compute_flow_batch
@@ -52,7 +58,7 @@ __all__ = [
 ]
 
 PosePair = tuple[np.ndarray, np.ndarray]
-BASELINE_NAMES = ("zero_flow", "affine_limb_flow")
+BASELINE_NAMES = ("zero_flow", "affine_limb_flow", "gt_half_res")
 # The issue's target for the regressor on the test pairs.
 FLOW_GOAL = {"epe_max": 1.5, "vis_accuracy_min": 0.93}
 
@@ -93,6 +99,15 @@ def _stack(pairs: Sequence[PosePair]) -> tuple[np.ndarray, np.ndarray]:
 def _one_hot(classes: torch.Tensor) -> torch.Tensor:
     """(B, H, W) int classes -> (B, 3, H, W) float 'logits' whose argmax is the class (for FlowStats)."""
     return torch.nn.functional.one_hot(classes.long(), 3).permute(0, 3, 1, 2).float()
+
+
+def _half_res_bound(flow_gt: torch.Tensor, vis_gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ground truth through a half-size grid and back: (flow, one-hot-like visibility scores)."""
+    size = (flow_gt.shape[-2], flow_gt.shape[-1])
+    half = (size[0] // 2, size[1] // 2)
+    flow = resize_flow(resize_flow(flow_gt, half, mode="area"), size, mode="bilinear")
+    scores = F.interpolate(F.interpolate(_one_hot(vis_gt), size=half, mode="area"), size=size, mode="bilinear")
+    return flow, scores
 
 
 def _mask_visibility(tgt: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
@@ -140,7 +155,7 @@ def evaluate_flow_model(
         progress: called as ``progress(done, total)`` after each batch.
         size: (H, W) of the images the poses live in.
         radius: pose heatmap disc radius the regressor was trained with (``data.heatmap_radius``).
-        baselines: also score ``zero_flow`` and ``affine_limb_flow``.
+        baselines: also score ``zero_flow``, ``affine_limb_flow`` and the ``gt_half_res`` bound.
         precision: the network's precision (``diaflow_core.precision``: auto, fp32, bf16).
     Returns:
         The model's ``FlowStats`` summary at the top level (``epe``, ``epe_visible``, ``epe_hidden``,
@@ -181,13 +196,16 @@ def evaluate_flow_model(
             mask_s = time.perf_counter() - t0
             for name, st in base_stats.items():
                 t0 = time.perf_counter()
+                scores = mask_vis
                 if name == "zero_flow":
                     pred = torch.zeros_like(flow_gt)
+                elif name == "gt_half_res":
+                    pred, scores = _half_res_bound(flow_gt, vis_gt)
                 else:
                     pred = torch.from_numpy(
                         np.stack([affine_limb_flow(s, t, (h, w)) for s, t in zip(src, tgt, strict=True)])
                     )
-                st.update(pred, mask_vis, flow_gt, vis_gt)
+                st.update(pred, scores, flow_gt, vis_gt)
                 seconds[name] += time.perf_counter() - t0 + mask_s
         if progress is not None:
             progress(min(i + batch_size, total), total)

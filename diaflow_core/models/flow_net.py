@@ -30,10 +30,17 @@ class FlowRegressorConfig:
     stem_levels: int = 1  # stride-2 stages before the U-Net: the finest prediction is at 1 / 2**stem_levels
     res_blocks: int = 2
     flow_unit: float = 20.0  # raw outputs are in units of this many full-resolution pixels
+    # A full-resolution head that corrects the upsampled coarse flow and visibility from the stem's
+    # full-resolution features. Without it the finest output is the 1 / 2**stem_levels prediction
+    # upsampled bilinearly, which smears the flow jumps between parts and at the silhouette: even the
+    # ground truth itself, area-downsampled by 2 and upsampled back, is 1.4 px off (docs/flow_regressor.md).
+    refine: bool = False
 
     def __post_init__(self) -> None:
         if min(self.pose_channels, self.ch_min, self.levels, self.res_blocks) < 1 or self.stem_levels < 0:
             raise ConfigError(f"FlowRegressorConfig: sizes must be positive, got {self}")
+        if self.refine and self.stem_levels == 0:
+            raise ConfigError("FlowRegressorConfig: refine needs stem_levels >= 1 (the U-Net ends at full size)")
         if self.ch_max < self.ch_min or self.flow_unit <= 0:
             raise ConfigError(f"FlowRegressorConfig: need ch_max >= ch_min and flow_unit > 0, got {self}")
 
@@ -44,7 +51,8 @@ class FlowPrediction(NamedTuple):
     flows: finest first. flows[0] is (B, 2, H, W) at the input size; flows[k] for k >= 1 is the
         prediction of decoder level k-1 at (H, W) / 2**(stem_levels + k - 1). Each is in pixels OF
         ITS OWN GRID (x, y order, backward target->source), comparable with
-        ``resize_flow(F_gt, size)``. flows[0] is flows[1] upsampled bilinearly when stem_levels > 0.
+        ``resize_flow(F_gt, size)``. When stem_levels > 0, flows[0] is flows[1] upsampled bilinearly,
+        plus the full-resolution head's correction when the config has ``refine``.
     vis_logits: (B, 3, H, W) logits of classes 0 visible, 1 hidden, 2 background.
     """
 
@@ -59,7 +67,9 @@ class FlowRegressor(nn.Module):
     cheaply; the U-Net then runs from 1 / 2**stem_levels down. Each decoder level predicts a flow
     (ReLU + 3x3 conv); raw outputs times ``flow_unit`` are full-resolution pixels, divided by the
     level's scale to give pixels of the level grid. Visibility comes from the finest decoder level,
-    upsampled bilinearly.
+    upsampled bilinearly. With ``refine``, a full-resolution head adds a correction to both upsampled
+    outputs, computed from the upsampled finest decoder features and the stem's full-resolution
+    features; its output convs start at zero, so a trunk trained without it keeps its outputs.
     """
 
     def __init__(self, cfg: FlowRegressorConfig | None = None) -> None:
@@ -74,6 +84,7 @@ class FlowRegressor(nn.Module):
         self.unet = ResUNet(unet_chs, cfg.res_blocks)
         self.flow_heads = nn.ModuleList(nn.Sequential(nn.ReLU(), nn.Conv2d(c, 2, 3, padding=1)) for c in unet_chs[:-1])
         self.vis_head = nn.Sequential(nn.ReLU(), nn.Conv2d(unet_chs[0], NUM_VIS_CLASSES, 3, padding=1))
+        self.refine = RefineHead(unet_chs[0], chs[0]) if cfg.refine else None
 
     def forward(self, p1: torch.Tensor, p2: torch.Tensor) -> FlowPrediction:
         """p1, p2: (B, pose_channels, H, W) heatmaps of the source and target pose."""
@@ -86,7 +97,13 @@ class FlowRegressor(nn.Module):
             raise ShapeError(f"p1 {tuple(p1.shape)} and p2 {tuple(p2.shape)} must have one shape")
         check_divisible(p1, cfg.stem_levels + cfg.levels)
         size = p1.shape[-2:]
-        feats = self.unet(self.stem(torch.cat((p1, p2), dim=1)))
+        x = torch.cat((p1, p2), dim=1)
+        full_res: torch.Tensor | None = None
+        for mod in self.stem:  # the input of the first Down = the stem's full-resolution features
+            if full_res is None and isinstance(mod, Down):
+                full_res = x
+            x = mod(x)
+        feats = self.unet(x)
         with torch.autocast(p1.device.type, enabled=False):  # flow in pixels needs more than bf16's 8 bits
             flows = [
                 head(f.float()) * (cfg.flow_unit / 2 ** (cfg.stem_levels + k))
@@ -96,6 +113,11 @@ class FlowRegressor(nn.Module):
         if cfg.stem_levels > 0:
             full = resize_flow(flows[0], (size[0], size[1]), mode="bilinear")
             vis = F.interpolate(vis, size=size, mode="bilinear", align_corners=False)
+            if self.refine is not None and full_res is not None:
+                d_flow, d_vis = self.refine(feats[0], full_res)
+                with torch.autocast(p1.device.type, enabled=False):
+                    full = full + d_flow.float() * cfg.flow_unit
+                    vis = vis + d_vis.float()
             flows = [full, *flows]
         return FlowPrediction(flows=flows, vis_logits=vis)
 
@@ -104,3 +126,27 @@ class FlowRegressor(nn.Module):
         """Full-resolution flow (B, 2, H, W) float32 and visibility classes (B, H, W) int64."""
         pred = self(p1, p2)
         return pred.flows[0].float(), pred.vis_logits.argmax(dim=1)
+
+
+class RefineHead(nn.Module):
+    """Full-resolution correction of the upsampled flow (in flow units) and visibility logits.
+
+    The coarse features are reduced to ``c_full`` channels at their own size (cheap), upsampled, joined
+    with the full-resolution stem features, then one conv + BN and one ResBlock; two zero-initialised
+    3x3 output convs give (delta flow, delta logits).
+    """
+
+    def __init__(self, c_coarse: int, c_full: int) -> None:
+        super().__init__()
+        self.reduce = nn.Sequential(nn.ReLU(), *conv_bn(c_coarse, c_full, 1))
+        self.fuse = nn.Sequential(nn.ReLU(), *conv_bn(2 * c_full, c_full, 3), ResBlock(c_full), nn.ReLU())
+        self.flow = nn.Conv2d(c_full, 2, 3, padding=1)
+        self.vis = nn.Conv2d(c_full, NUM_VIS_CLASSES, 3, padding=1)
+        for conv in (self.flow, self.vis):
+            nn.init.zeros_(conv.weight)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, coarse: torch.Tensor, full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        up = F.interpolate(self.reduce(coarse), size=full.shape[-2:], mode="bilinear", align_corners=False)
+        h = self.fuse(torch.cat((up, full), dim=1))
+        return self.flow(h), self.vis(h)

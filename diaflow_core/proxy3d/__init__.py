@@ -16,6 +16,7 @@ from diaflow_core.proxy3d.geometry import decode_points, encode_hits
 from diaflow_core.proxy3d.lift import lift_pose
 from diaflow_core.proxy3d.render import RenderResult, nearest_depth, render
 from diaflow_core.proxy3d.segment import MaskCache, PersonSegmenter
+from diaflow_core.proxy3d.torch_flow import compute_flow_batch_torch, flow_between_bodies_torch
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -30,10 +31,12 @@ __all__ = [
     "affine_limb_flow",
     "compute_flow",
     "compute_flow_batch",
+    "compute_flow_batch_torch",
     "decode_points",
     "encode_hits",
     "fit_widths",
     "flow_between_bodies",
+    "flow_between_bodies_torch",
     "lift_pair",
     "lift_pose",
     "mask_is_usable",

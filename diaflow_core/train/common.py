@@ -173,8 +173,13 @@ def save_safetensors(
         save_file(sd, str(tmp), metadata={k: json.dumps(v) for k, v in (metadata or {}).items()})
 
 
-def load_safetensors_into(model: torch.nn.Module, path: Path) -> None:
-    """Load safetensors weights (any float dtype) into `model`, casting to the model's dtypes; strict key match."""
+def load_safetensors_into(model: torch.nn.Module, path: Path, missing_ok: tuple[str, ...] = ()) -> list[str]:
+    """Load safetensors weights (any float dtype) into `model`, casting to the model's dtypes.
+
+    Keys must match exactly, except model keys under one of the ``missing_ok`` prefixes, which may be
+    absent from the file (a module added to a trained network keeps its own initialisation). Returns
+    the keys left at their initialisation.
+    """
     from safetensors.torch import load_file
 
     if not path.is_file():
@@ -183,6 +188,8 @@ def load_safetensors_into(model: torch.nn.Module, path: Path) -> None:
     own = model.state_dict()
     missing = sorted(set(own) - set(sd))
     unexpected = sorted(set(sd) - set(own))
-    if missing or unexpected:
-        raise WeightsError(f"{path}: does not match the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
+    not_ok = [k for k in missing if not k.startswith(missing_ok)] if missing_ok else missing
+    if not_ok or unexpected:
+        raise WeightsError(f"{path}: does not match the model (missing {not_ok[:5]}, unexpected {unexpected[:5]})")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()}, strict=not missing)
+    return missing

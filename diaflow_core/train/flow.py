@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from ..data.annotations import read_annotations
 from ..data.pairs_dataset import PosePairs
+from ..errors import ConfigError
 from ..evaluation.flow import FlowStats
 from ..losses.flow import FlowLossConfig, flow_loss
 from ..models.flow_net import FlowPrediction, FlowRegressor, FlowRegressorConfig
@@ -34,11 +35,19 @@ from .common import (
     seed_everything,
     world_size,
 )
-from .flow_data import FlowCollate
+from .flow_data import FlowCollate, targets_on_device
 from .pose_augment import PoseAugConfig
 from .sampling import EpochEncoded, EpochSampler
 
-__all__ = ["FlowDataConfig", "OptimConfig", "FlowTrainConfig", "train_flow", "predict_flow", "validate_flow"]
+__all__ = [
+    "FlowDataConfig",
+    "OptimConfig",
+    "FlowTrainConfig",
+    "freeze_except",
+    "train_flow",
+    "predict_flow",
+    "validate_flow",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,14 @@ class FlowDataConfig:
     size: tuple[int, int] = (128, 64)
     heatmap_radius: float = 4.0
     val_pairs: int = 512
+    # Where the proxy-body targets are rendered: "loader" (numpy, in the DataLoader workers) or "device"
+    # (PyTorch, on the training device: use it on a GPU, where the workers' numpy rendering is the bottleneck;
+    # on a CPU it is several times slower than "loader"). Both give the same targets bit for bit.
+    targets: str = "loader"
+
+    def __post_init__(self) -> None:
+        if self.targets not in ("loader", "device"):
+            raise ConfigError(f"data.targets: expected 'loader' or 'device', got {self.targets!r}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,9 @@ class FlowTrainConfig:
     log_every: int = 50
     val_every_epochs: int = 1
     init_weights: str | None = None  # start from these safetensors (fresh optimiser), e.g. the shipped weights
+    # Parameter-name prefixes to train; empty = all. Everything else is frozen, its BatchNorm statistics too:
+    # ["refine."] fits a new refine head on a trained trunk, cheaply (no backward through the trunk).
+    trainable: tuple[str, ...] = ()
 
 
 def _annotation_path(cfg: FlowDataConfig) -> Path:
@@ -103,14 +123,35 @@ def validate_flow(
     device: torch.device,
     amp: bool,
 ) -> dict[str, float]:
+    modes = [(m, m.training) for m in model.modules()]  # frozen parts stay in eval mode afterwards
     model.eval()
     stats = FlowStats()
     for b in batches:
         with autocast_for(device, amp):
             pred = predict_flow(model, b["src_kp"].to(device), b["tgt_kp"].to(device), cfg.size, cfg.heatmap_radius)
         stats.update(pred.flows[0].float(), pred.vis_logits.float(), b["flow"].to(device), b["vis"].to(device))
-    model.train()
+    for m, mode in modes:
+        m.train(mode)
     return stats.summary()
+
+
+def freeze_except(model: torch.nn.Module, prefixes: tuple[str, ...]) -> list[torch.nn.Parameter]:
+    """Train only parameters whose name starts with one of ``prefixes`` (all when empty); modules holding
+    only frozen parameters go to eval mode, so their BatchNorm statistics stay as loaded. Returns the
+    trainable parameters; raises ConfigError when the prefixes select none."""
+    model.train()
+    if not prefixes:
+        return list(model.parameters())
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(prefixes))
+    for m in model.modules():
+        own = list(m.parameters(recurse=False))
+        if own and not any(p.requires_grad for p in own):
+            m.eval()
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ConfigError(f"trainable: no parameter name starts with any of {list(prefixes)}")
+    return params
 
 
 def train_flow(
@@ -141,7 +182,7 @@ def train_flow(
         sampler=sampler,
         drop_last=True,
         num_workers=cfg.num_workers,
-        collate_fn=FlowCollate(cfg.data.size, cfg.augment, cfg.seed),
+        collate_fn=FlowCollate(cfg.data.size, cfg.augment, cfg.seed, targets=cfg.data.targets == "loader"),
         persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
@@ -152,13 +193,15 @@ def train_flow(
     model = FlowRegressor(cfg.model).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(
-        model.parameters(), lr=cfg.optim.lr, betas=cfg.optim.betas, weight_decay=cfg.optim.weight_decay
-    )
+    params = freeze_except(model, tuple(cfg.trainable))
+    opt = torch.optim.Adam(params, lr=cfg.optim.lr, betas=cfg.optim.betas, weight_decay=cfg.optim.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
     start_epoch, step, best = 0, 0, math.inf
     if cfg.init_weights and not (resume and run.last.is_file()):
-        load_safetensors_into(model, Path(cfg.init_weights))
+        # Weights of a network without the refine head start it at zero correction (flow_net.RefineHead).
+        fresh = load_safetensors_into(model, Path(cfg.init_weights), missing_ok=("refine.",))
+        if fresh:
+            run.log({"stage": "flow", "init_weights": cfg.init_weights, "fresh_keys": len(fresh)})
     if resume and run.last.is_file():
         info = load_checkpoint(run.last, {"model": model, "opt": opt, "sched": sched}, device)
         start_epoch, step = info["epoch"], info["step"]
@@ -175,8 +218,7 @@ def train_flow(
         sampler.set_epoch(epoch)
         for batch in loader:
             src_kp, tgt_kp = batch["src_kp"].to(device), batch["tgt_kp"].to(device)
-            flow_gt = batch["flow"].to(device, non_blocking=True)
-            vis_gt = batch["vis"].to(device, non_blocking=True)
+            flow_gt, vis_gt = targets_on_device(batch, cfg.data.size, device)  # type: ignore[arg-type]
             with autocast_for(device, cfg.amp):
                 pred = predict_flow(
                     ddp_model,
