@@ -216,6 +216,10 @@ def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path):
             continue
         assert torch.equal(v, before[k]), k
     assert not torch.equal(trained["refine.flow.weight"], torch.zeros_like(trained["refine.flow.weight"]))
+    # resuming that run with a recipe whose model differs: a clear error naming the checkpoint
+    with pytest.raises(WeightsError, match="does not fit the model built from the recipe"):
+        plain_again = apply_overrides(cfg, ["model.refine=false", "trainable=[]"])
+        train_flow(plain_again, tmp_path / "head", torch.device("cpu"), resume=True)
     with pytest.raises(Exception, match="no parameter name starts with"):
         train_flow(apply_overrides(cfg, ["trainable=[nothing.]"]), tmp_path / "none", torch.device("cpu"))
 

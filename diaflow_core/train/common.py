@@ -153,7 +153,14 @@ def load_checkpoint(path: Path, modules: Mapping[str, Any], map_location: str | 
     for k, m in modules.items():
         if k not in state["state"]:
             raise WeightsError(f"{path}: no state for {k!r} (has {sorted(state['state'])})")
-        _unwrap(m).load_state_dict(state["state"][k])
+        try:
+            _unwrap(m).load_state_dict(state["state"][k])
+        except RuntimeError as err:  # e.g. a run made before a recipe switched on model.refine
+            first = str(err).strip().splitlines()[:3]
+            raise WeightsError(
+                f"{path}: {k!r} does not fit the model built from the recipe; resume with the recipe the run "
+                f"was made with (its recipe.resolved.yaml). {' '.join(first)[:400]}"
+            ) from err
     return {k: state[k] for k in ("step", "epoch", "config", "extra")}
 
 
