@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from diaflow_core.ops import ShapeError, resize_flow, warp
+from diaflow_core.ops import ShapeError, resize_flow, resize_flow_on_body, warp
 
 
 def _affine_flow(h: int, w: int, a: float, b: float, c: float, d: float, device: str) -> torch.Tensor:
@@ -73,3 +73,21 @@ def test_gradcheck(device: str, mode: str) -> None:
     flow = torch.randn(1, 2, 8, 6, dtype=torch.float64, device=device, requires_grad=True)
     size = (4, 3) if mode == "area" else (12, 9)
     assert torch.autograd.gradcheck(lambda f: resize_flow(f, size, mode=mode), (flow,))
+
+
+def test_resize_flow_on_body_averages_body_pixels_only() -> None:
+    """A 2x2 cell with two body pixels of flow (4, 2) and two background zeros: the plain area mean halves
+    the flow, the body mean keeps it (then both rescale to the half grid); body-free cells are 0."""
+    flow = torch.zeros(1, 2, 4, 4)
+    body = torch.zeros(1, 4, 4, dtype=torch.bool)
+    flow[0, 0, 0, :2], flow[0, 1, 0, :2] = 4.0, 2.0
+    body[0, 0, :2] = True
+    out = resize_flow_on_body(flow, body, (2, 2))
+    torch.testing.assert_close(out[0, :, 0, 0], torch.tensor([2.0, 1.0]))  # (4, 2) px on a half grid
+    torch.testing.assert_close(resize_flow(flow, (2, 2))[0, :, 0, 0], torch.tensor([1.0, 0.5]))
+    assert out[0, :, 1, 1].abs().sum() == 0 and out[0, :, 0, 1].abs().sum() == 0
+    assert resize_flow_on_body(flow, body, (4, 4)) is flow
+    with pytest.raises(ShapeError):
+        resize_flow_on_body(flow, body, (8, 8))
+    with pytest.raises(ShapeError):
+        resize_flow_on_body(flow, body[:, :2], (2, 2))

@@ -15,10 +15,11 @@ accuracy over all pixels; per-class IoU):
   outside, never class 1 (a 2D method has no notion of self-occlusion).
 * ``affine_limb_flow``: ``proxy3d.affine_limb_flow`` (per-limb similarity / torso affine from the keypoints,
   no 3D); visibility as ``zero_flow``'s.
-* ``gt_half_res``: not a method but a bound. The ground truth itself, area-downsampled to half size and
-  upsampled bilinearly (visibility: its one-hot maps likewise, then argmax). A network whose finest
-  prediction is at half size and upsampled bilinearly (``stem_levels`` 1 without ``refine``) cannot do better
-  than this, however well it is trained.
+* ``gt_half_res``: not a method but a reference for the cost of resolution: the ground truth itself through a
+  half-size grid (the mean over the body pixels of each cell, empty cells filled from their neighbours) and
+  upsampled bilinearly back. A network predicting at half size and upsampling bilinearly (``stem_levels`` 1
+  without ``refine``) would score about this if it were otherwise perfect (not a strict bound: other
+  half-size fields could upsample a little better).
 
 Convention: keypoints (18, 2) float32 (x, y) pixels, NaN missing; flow (B, 2, H, W) pixels, backward
 target -> source; visibility 0 visible / 1 hidden / 2 background; size (H, W) = (128, 64) for Market.
@@ -40,7 +41,7 @@ from diaflow_core.data import MarketRoot, read_annotations, read_pairs
 from diaflow_core.errors import DataError
 from diaflow_core.evaluation.flow import FlowStats
 from diaflow_core.models.flow_net import FlowRegressor
-from diaflow_core.ops.resize import resize_flow
+from diaflow_core.ops.resize import resize_flow, resize_flow_on_body
 from diaflow_core.pose import body_mask, draw_pose, pose_heatmaps_torch
 from diaflow_core.precision import autocast, resolve_precision
 from diaflow_core.proxy3d import affine_limb_flow, compute_flow_batch
@@ -102,10 +103,22 @@ def _one_hot(classes: torch.Tensor) -> torch.Tensor:
 
 
 def _half_res_bound(flow_gt: torch.Tensor, vis_gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ground truth through a half-size grid and back: (flow, one-hot-like visibility scores)."""
+    """The ground truth through a half-size grid and back: (flow, visibility scores).
+
+    Flow: the mean over the body pixels of each half-size cell, cells without body filled from their body
+    neighbours (so upsampling never mixes in the background's zeros), then bilinear back. Visibility: its
+    one-hot maps area-averaged and upsampled the same way."""
     size = (flow_gt.shape[-2], flow_gt.shape[-1])
     half = (size[0] // 2, size[1] // 2)
-    flow = resize_flow(resize_flow(flow_gt, half, mode="area"), size, mode="bilinear")
+    body = vis_gt < 2
+    low = resize_flow_on_body(flow_gt, body, half)
+    have = F.adaptive_max_pool2d(body.float().unsqueeze(1), half)
+    for _ in range(2):  # two rings of empty cells are all bilinear upsampling can reach
+        num = F.avg_pool2d(low * have, 3, 1, 1, count_include_pad=False)
+        den = F.avg_pool2d(have, 3, 1, 1, count_include_pad=False)
+        low = torch.where(have > 0, low, num / den.clamp_min(1e-12))
+        have = torch.maximum(have, (den > 0).float())
+    flow = resize_flow(low, size, mode="bilinear")
     scores = F.interpolate(F.interpolate(_one_hot(vis_gt), size=half, mode="area"), size=size, mode="bilinear")
     return flow, scores
 
@@ -155,7 +168,7 @@ def evaluate_flow_model(
         progress: called as ``progress(done, total)`` after each batch.
         size: (H, W) of the images the poses live in.
         radius: pose heatmap disc radius the regressor was trained with (``data.heatmap_radius``).
-        baselines: also score ``zero_flow``, ``affine_limb_flow`` and the ``gt_half_res`` bound.
+        baselines: also score ``zero_flow``, ``affine_limb_flow`` and the ``gt_half_res`` reference.
         precision: the network's precision (``diaflow_core.precision``: auto, fp32, bf16).
     Returns:
         The model's ``FlowStats`` summary at the top level (``epe``, ``epe_visible``, ``epe_hidden``,

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from diaflow_core.errors import ConfigError
 from diaflow_core.ops.checks import ShapeError, check_flow, check_visibility
-from diaflow_core.ops.resize import resize_flow
+from diaflow_core.ops.resize import resize_flow_on_body
 from diaflow_core.ops.visibility import NUM_VIS_CLASSES, resize_visibility
 
 __all__ = ["FlowLossConfig", "end_point_error", "flow_loss"]
@@ -80,7 +80,8 @@ def flow_loss(
     Returns:
         (total, parts) with parts "epe_px" (full-resolution pixels, level-weighted mean over
         scales), "epe_px_<k>" per scale, "vis_ce", "vis_acc". total = flow_weight * epe / flow_unit
-        + vis_weight * CE. Each level's target is resize_flow(flow_gt) and its body mask
+        + vis_weight * CE. Each level's target is resize_flow_on_body(flow_gt) (the mean over the body
+        pixels of each cell) and its body mask
         resize_visibility(vis_gt) < 2 (visible and hidden body pixels); errors are scaled back to
         full-resolution pixels so all scales weigh alike.
     Convention: flows (x, y), backward target->source.
@@ -102,7 +103,9 @@ def flow_loss(
     for k, (pred, w) in enumerate(zip(flows, weights, strict=True)):
         size = (pred.shape[-2], pred.shape[-1])
         scale = flow_gt.new_tensor([big_w / size[1], big_h / size[0]], dtype=dt).view(1, 2, 1, 1)
-        target = resize_flow(flow_gt.to(dt), size)
+        # Coarse targets average the body pixels only: the ground truth is 0 off the body, and a plain
+        # area average would teach every silhouette cell a flow no body pixel has.
+        target = resize_flow_on_body(flow_gt.to(dt), vis_gt < 2, size)
         body = resize_visibility(vis_gt, size) < 2
         # Back to full-resolution pixels, so coarse scales are not discounted by their grid.
         level_epe = end_point_error(pred.to(dt) * scale, target * scale, body)

@@ -31,9 +31,8 @@ class FlowRegressorConfig:
     res_blocks: int = 2
     flow_unit: float = 20.0  # raw outputs are in units of this many full-resolution pixels
     # A full-resolution head that corrects the upsampled coarse flow and visibility from the stem's
-    # full-resolution features. Without it the finest output is the 1 / 2**stem_levels prediction
-    # upsampled bilinearly, which smears the flow jumps between parts and at the silhouette: even the
-    # ground truth itself, area-downsampled by 2 and upsampled back, is 1.4 px off (docs/flow_regressor.md).
+    # full-resolution features: the half-size prediction, upsampled bilinearly, is coarse at the flow's
+    # jumps between parts and at the silhouette (docs/flow_regressor.md).
     refine: bool = False
 
     def __post_init__(self) -> None:

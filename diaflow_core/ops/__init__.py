@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from diaflow_core.ops.checks import ShapeError
 from diaflow_core.ops.grid import flow_to_grid, warp
-from diaflow_core.ops.resize import resize_flow
+from diaflow_core.ops.resize import resize_flow, resize_flow_on_body
 from diaflow_core.ops.visibility import NUM_VIS_CLASSES, one_hot_visibility, resize_visibility
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "flow_to_grid",
     "one_hot_visibility",
     "resize_flow",
+    "resize_flow_on_body",
     "resize_visibility",
     "warp",
 ]

@@ -155,11 +155,13 @@ def load_checkpoint(path: Path, modules: Mapping[str, Any], map_location: str | 
             raise WeightsError(f"{path}: no state for {k!r} (has {sorted(state['state'])})")
         try:
             _unwrap(m).load_state_dict(state["state"][k])
-        except RuntimeError as err:  # e.g. a run made before a recipe switched on model.refine
-            first = str(err).strip().splitlines()[:3]
+        except (RuntimeError, ValueError) as err:  # e.g. a run made before a recipe switched on model.refine
+            made = state.get("config", {})
+            made = {key: made[key] for key in ("model", "trainable") if key in made}
+            first = " ".join(str(err).strip().splitlines()[:3])[:300]
             raise WeightsError(
-                f"{path}: {k!r} does not fit the model built from the recipe; resume with the recipe the run "
-                f"was made with (its recipe.resolved.yaml). {' '.join(first)[:400]}"
+                f"{path}: {k!r} does not fit the model built from the recipe; resume with the settings the run "
+                f"was made with ({json.dumps(made)[:400]}). {first}"
             ) from err
     return {k: state[k] for k in ("step", "epoch", "config", "extra")}
 
