@@ -162,7 +162,7 @@ def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
         train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
 
 
-def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path):
+def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path, standing_pose):
     """init_weights of a network without the refine head: the trunk loads, the head starts at zero
     correction (same outputs), and keys missing elsewhere are still refused."""
     from diaflow_core.errors import WeightsError
@@ -216,6 +216,15 @@ def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path):
             continue
         assert torch.equal(v, before[k]), k
     assert not torch.equal(trained["refine.flow.weight"], torch.zeros_like(trained["refine.flow.weight"]))
+    # validation leaves the frozen modules in eval mode and the trainable ones in training mode
+    from diaflow_core.train.flow import freeze_except, validate_flow
+    from diaflow_core.train.flow_data import FlowCollate
+
+    net = FlowRegressor(FlowRegressorConfig(ch_min=8, ch_max=16, levels=2, refine=True))
+    freeze_except(net, ("refine.",))
+    batch = FlowCollate((32, 16), None)([{"src_kp": standing_pose / 4, "tgt_kp": standing_pose / 4}])
+    validate_flow(net, [batch], cfg.data.__class__(size=(32, 16)), torch.device("cpu"), amp=False)
+    assert net.training and net.refine.training and not net.stem[0][1].training
     # resuming that run with a recipe whose model differs: a clear error naming the checkpoint
     with pytest.raises(WeightsError, match="does not fit the model built from the recipe"):
         plain_again = apply_overrides(cfg, ["model.refine=false", "trainable=[]"])

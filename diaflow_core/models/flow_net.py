@@ -115,8 +115,8 @@ class FlowRegressor(nn.Module):
             if self.refine is not None and full_res is not None:
                 d_flow, d_vis = self.refine(feats[0], full_res)
                 with torch.autocast(p1.device.type, enabled=False):
-                    full = full + d_flow.float() * cfg.flow_unit
-                    vis = vis + d_vis.float()
+                    full = full + d_flow * cfg.flow_unit
+                    vis = vis + d_vis
             flows = [full, *flows]
         return FlowPrediction(flows=flows, vis_logits=vis)
 
@@ -148,4 +148,5 @@ class RefineHead(nn.Module):
     def forward(self, coarse: torch.Tensor, full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         up = F.interpolate(self.reduce(coarse), size=full.shape[-2:], mode="bilinear", align_corners=False)
         h = self.fuse(torch.cat((up, full), dim=1))
-        return self.flow(h), self.vis(h)
+        with torch.autocast(h.device.type, enabled=False):  # output convs in fp32, as the other flow heads
+            return self.flow(h.float()), self.vis(h.float())
