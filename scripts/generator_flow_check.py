@@ -13,19 +13,16 @@ import argparse
 import json
 import time
 
-import numpy as np
 import torch
-from torch.utils.data import default_collate
 
 from diaflow_core.config import from_dict, load_recipe
-from diaflow_core.data.pairs_dataset import PoseTransferPairs
 from diaflow_core.models.generator import GeneratorConfig, build_generator
 from diaflow_core.pose import pose_heatmaps_torch
 from diaflow_core.precision import autocast
 from diaflow_core.train.common import load_safetensors_into
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
 from diaflow_core.train.gen_validate import validate_transfer
-from diaflow_core.train.generator import GenTrainConfig
+from diaflow_core.train.generator import GenTrainConfig, validation_batches
 from diaflow_core.weights import find_weights, read_meta
 
 
@@ -38,10 +35,7 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_recipe(GenTrainConfig, args.recipe, [])
     size, dev = cfg.data.size, torch.device(args.device)
-    common = dict(min_joints=cfg.data.min_joints, val_fraction=cfg.data.val_fraction, seed=cfg.seed, size=size)
-    val_set = PoseTransferPairs(cfg.data.market_root, split="val", **common)
-    idx = np.linspace(0, len(val_set) - 1, min(cfg.data.val_pairs, len(val_set))).astype(int)
-    batches = [default_collate([val_set[int(j)] for j in idx[i : i + 32]]) for i in range(0, len(idx), 32)]
+    batches = validation_batches(cfg)
     gpath = find_weights("generator") if args.generator is None else args.generator
     gen = build_generator(from_dict(GeneratorConfig, read_meta(gpath)["model"])).to(dev).eval()
     load_safetensors_into(gen, gpath)

@@ -102,7 +102,7 @@ def _one_hot(classes: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.one_hot(classes.long(), 3).permute(0, 3, 1, 2).float()
 
 
-def _half_res_bound(flow_gt: torch.Tensor, vis_gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _half_res_reference(flow_gt: torch.Tensor, vis_gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The ground truth through a half-size grid and back: (flow, visibility scores).
 
     Flow: the mean over the body pixels of each half-size cell, cells without body filled from their body
@@ -213,13 +213,13 @@ def evaluate_flow_model(
                 if name == "zero_flow":
                     pred = torch.zeros_like(flow_gt)
                 elif name == "gt_half_res":
-                    pred, scores = _half_res_bound(flow_gt, vis_gt)
+                    pred, scores = _half_res_reference(flow_gt, vis_gt)
                 else:
                     pred = torch.from_numpy(
                         np.stack([affine_limb_flow(s, t, (h, w)) for s, t in zip(src, tgt, strict=True)])
                     )
                 st.update(pred, scores, flow_gt, vis_gt)
-                seconds[name] += time.perf_counter() - t0 + mask_s
+                seconds[name] += time.perf_counter() - t0 + (mask_s if scores is mask_vis else 0.0)
         if progress is not None:
             progress(min(i + batch_size, total), total)
 

@@ -109,11 +109,24 @@ def compute_flow_batch(
 
     Convention: module docstring (backward flow, pixels, (x, y); V in {0, 1, 2}).
     """
+    src_body, tgt_body = lift_batch_pair(src_kp, tgt_kp, size, cfg, src_widths, tgt_widths, "compute_flow_batch")
+    return flow_between_bodies(src_body, tgt_body, size, cfg)
+
+
+def lift_batch_pair(
+    src_kp: np.ndarray,
+    tgt_kp: np.ndarray,
+    size: Sequence[int],
+    cfg: ProxyBodyConfig | None,
+    src_widths: np.ndarray | None,
+    tgt_widths: np.ndarray | None,
+    caller: str,
+) -> tuple[Body3D, Body3D]:
+    """The batch entry points' checks (DataError naming ``caller``), then ``lift_pair``."""
     src, _ = check_poses(src_kp, "src_kp")
     if src.ndim != 3 or np.asarray(tgt_kp).ndim != 3:
-        raise DataError("compute_flow_batch: expected (B, 18, 2) keypoints")
-    src_body, tgt_body = lift_pair(src_kp, tgt_kp, size, cfg, src_widths, tgt_widths)
-    return flow_between_bodies(src_body, tgt_body, size, cfg)
+        raise DataError(f"{caller}: expected (B, 18, 2) keypoints")
+    return lift_pair(src_kp, tgt_kp, size, cfg, src_widths, tgt_widths)
 
 
 def compute_flow(

@@ -32,9 +32,8 @@ import torch
 from diaflow_core.errors import ConfigError, DataError
 from diaflow_core.proxy3d.body import Body3D
 from diaflow_core.proxy3d.config import DEFAULT_CONFIG, KIND_ELLIPSOID, PART_KIND, PART_ROUND_ENDS, ProxyBodyConfig
-from diaflow_core.proxy3d.correspond import lift_pair
+from diaflow_core.proxy3d.correspond import lift_batch_pair
 from diaflow_core.proxy3d.geometry import _ROWS, GROUP_NAMES, PART_GROUP, PartTable, pack_parts
-from diaflow_core.proxy3d.lift import check_poses
 from diaflow_core.proxy3d.render import _check_size
 
 __all__ = ["compute_flow_batch_torch", "flow_between_bodies_torch"]
@@ -346,8 +345,5 @@ def compute_flow_batch_torch(
 
     Lifting (``lift_pair``) runs in numpy on the CPU; arguments and errors (DataError) as the numpy function.
     """
-    src, _ = check_poses(src_kp, "src_kp")
-    if src.ndim != 3 or np.asarray(tgt_kp).ndim != 3:
-        raise DataError("compute_flow_batch_torch: expected (B, 18, 2) keypoints")
-    src_body, tgt_body = lift_pair(src_kp, tgt_kp, size, cfg, src_widths, tgt_widths)
+    src_body, tgt_body = lift_batch_pair(src_kp, tgt_kp, size, cfg, src_widths, tgt_widths, "compute_flow_batch_torch")
     return flow_between_bodies_torch(src_body, tgt_body, size, cfg, device, chunk)

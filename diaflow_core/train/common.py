@@ -197,7 +197,7 @@ def load_safetensors_into(model: torch.nn.Module, path: Path, missing_ok: tuple[
     own = model.state_dict()
     missing = sorted(set(own) - set(sd))
     unexpected = sorted(set(sd) - set(own))
-    not_ok = [k for k in missing if not k.startswith(missing_ok)] if missing_ok else missing
+    not_ok = [k for k in missing if not k.startswith(missing_ok)]
     if not_ok or unexpected:
         raise WeightsError(f"{path}: does not match the model (missing {not_ok[:5]}, unexpected {unexpected[:5]})")
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()}, strict=not missing)

@@ -40,7 +40,14 @@ from .flow_source import FlowSource, FlowSourceConfig
 from .gen_validate import validate_transfer
 from .sampling import EpochEncoded, EpochSampler
 
-__all__ = ["GenDataConfig", "GenLossConfig", "GenOptimConfig", "GenTrainConfig", "train_generator"]
+__all__ = [
+    "GenDataConfig",
+    "GenLossConfig",
+    "GenOptimConfig",
+    "GenTrainConfig",
+    "train_generator",
+    "validation_batches",
+]
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,19 @@ def _build_perceptual(cfg: PerceptualConfig) -> PerceptualLoss:
     return PerceptualLoss.from_config(cfg, load_reid_model(cfg.weights_path))
 
 
+def _pair_options(cfg: GenTrainConfig) -> dict[str, Any]:
+    """The split / filter options shared by the training and validation pair sets."""
+    d = cfg.data
+    return dict(min_joints=d.min_joints, val_fraction=d.val_fraction, seed=cfg.seed, size=d.size)
+
+
+def validation_batches(cfg: GenTrainConfig, batch_size: int = 32) -> list[dict[str, Any]]:
+    """The fixed validation pairs (held-out TRAINING identities, ``data.val_pairs`` spread evenly), batched."""
+    val_set = PoseTransferPairs(cfg.data.market_root, split="val", **_pair_options(cfg))
+    idx = np.linspace(0, len(val_set) - 1, min(cfg.data.val_pairs, len(val_set))).astype(int)
+    return [default_collate([val_set[int(j)] for j in idx[i : i + batch_size]]) for i in range(0, len(idx), batch_size)]
+
+
 def train_generator(
     cfg: GenTrainConfig,
     out_dir: str | os.PathLike[str],
@@ -146,9 +166,7 @@ def train_generator(
     seed_everything(cfg.seed)
     run = RunDir.create(out_dir, cfg, resume)
     size = cfg.data.size
-    common = dict(min_joints=cfg.data.min_joints, val_fraction=cfg.data.val_fraction, seed=cfg.seed, size=size)
-    train_set = PoseTransferPairs(cfg.data.market_root, split="train", **common)
-    val_set = PoseTransferPairs(cfg.data.market_root, split="val", **common)
+    train_set = PoseTransferPairs(cfg.data.market_root, split="train", **_pair_options(cfg))
     sampler = EpochSampler(len(train_set), seed=cfg.seed)
     loader = DataLoader(
         EpochEncoded(train_set),
@@ -160,8 +178,7 @@ def train_generator(
         persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
-    val_idx = np.linspace(0, len(val_set) - 1, min(cfg.data.val_pairs, len(val_set))).astype(int)
-    val_batches = [default_collate([val_set[int(j)] for j in val_idx[i : i + 32]]) for i in range(0, len(val_idx), 32)]
+    val_batches = validation_batches(cfg)
 
     flow_src = FlowSource(cfg.flow, size, cfg.data.heatmap_radius, device)
     gen = build_generator(cfg.model).to(device)
