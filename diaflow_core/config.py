@@ -23,7 +23,7 @@ from .errors import ConfigError
 
 T = TypeVar("T")
 
-__all__ = ["from_dict", "load_recipe", "apply_overrides", "to_dict", "dump_yaml", "parse_override"]
+__all__ = ["from_dict", "load_recipe", "apply_overrides", "to_dict", "dump_yaml", "recipe_text", "parse_override"]
 
 
 def _hint(key: str, choices: typing.Iterable[str]) -> str:
@@ -158,6 +158,11 @@ def load_recipe(cls: type[T], path: str | os.PathLike[str], overrides: typing.Se
     return apply_overrides(cfg, overrides) if overrides else cfg
 
 
+def recipe_text(cfg: Any) -> str:
+    """The resolved config as YAML text, fields in declaration order."""
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
 def dump_yaml(cfg: Any, path: str | os.PathLike[str]) -> None:
     """Write the resolved config atomically (the run folder keeps what was really used)."""
-    replace_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    replace_text(path, recipe_text(cfg))

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from diaflow_core.config import apply_overrides, load_recipe, to_dict
 from diaflow_core.losses import PerceptualConfig
@@ -62,8 +63,13 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
 
     # resume: more epochs continue from the saved step count
     more = apply_overrides(cfg, ["optim.epochs=4"])
+    first_recipe = (tmp_path / "gen" / "recipe.resolved.yaml").read_text()
     res2 = train_generator(more, tmp_path / "gen", torch.device("cpu"), resume=True)
     assert res2["steps"] > res["steps"]
+    # the run keeps its own recipe; the resume's changed one lies beside it
+    assert (tmp_path / "gen" / "recipe.resolved.yaml").read_text() == first_recipe
+    resumed = yaml.safe_load((tmp_path / "gen" / "recipe.resumed-1.yaml").read_text())
+    assert resumed["optim"]["epochs"] == 4 and yaml.safe_load(first_recipe)["optim"]["epochs"] != 4
 
     pw = load_recipe(
         GenTrainConfig,

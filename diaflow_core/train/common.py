@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..config import dump_yaml, to_dict
+from ..config import dump_yaml, recipe_text, to_dict
 from ..errors import ConfigError, WeightsError
 from ..fileio import atomic_replace
 from ..precision import autocast
@@ -84,7 +84,8 @@ def autocast_for(device: torch.device, enabled: bool) -> AbstractContextManager[
 
 @dataclass
 class RunDir:
-    """A run folder: resolved recipe, stats.jsonl, checkpoints/ (last + best)."""
+    """A run folder: resolved recipe (plus recipe.resumed-N.yaml for resumes that changed it), stats.jsonl,
+    checkpoints/ (last + best)."""
 
     path: Path
 
@@ -95,7 +96,14 @@ class RunDir:
             raise ConfigError(f"run folder {p} already holds a run: pass --resume to continue it or pick another --out")
         if is_main():
             p.mkdir(parents=True, exist_ok=True)
-            dump_yaml(cfg, p / "recipe.resolved.yaml")
+            first = p / "recipe.resolved.yaml"
+            if not (resume and first.is_file()):
+                dump_yaml(cfg, first)
+            elif first.read_text() != recipe_text(cfg):
+                # The run's own recipe stays (a resume may yet fail on a checkpoint that does not fit);
+                # a resume with other settings (more epochs, a new lr) is kept beside it, numbered.
+                n = 1 + len(list(p.glob("recipe.resumed-*.yaml")))
+                dump_yaml(cfg, p / f"recipe.resumed-{n}.yaml")
         return cls(p)
 
     @property
