@@ -156,14 +156,22 @@ def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
         "data.val_pairs=8",
         "channels_last=false",
         "data.min_joints=4",
+        "optim.warmup_steps=3",
     ]
     cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
     res = train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
     assert math.isfinite(res["best_epe"]) and res["best"]["vis_accuracy"] > 0
     recs = _stats(tmp_path / "flow")
     assert any("epe_px" in r for r in recs) and any("val" in r for r in recs)
+    # the lr ramps over the first 3 steps, then follows the epoch schedule
+    lr = {r["step"]: r["lr"] for r in recs if "lr" in r}
+    base = cfg.optim.lr
+    assert lr[1] == pytest.approx(base / 3) and lr[2] == pytest.approx(2 * base / 3)
+    assert lr[3] == pytest.approx(base) and cfg.optim.lr_step_epochs > 3, "no StepLR decay within these epochs"
     res2 = train_flow(apply_overrides(cfg, ["optim.epochs=3"]), tmp_path / "flow", torch.device("cpu"), resume=True)
     assert res2["steps"] > res["steps"]
+    resumed = [r for r in _stats(tmp_path / "flow") if "lr" in r and r["step"] > res["steps"]]
+    assert resumed and all(r["lr"] == pytest.approx(base) for r in resumed), "no second warm-up on resume"
     with pytest.raises(Exception, match="--resume"):
         train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
 

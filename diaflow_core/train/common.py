@@ -10,8 +10,8 @@ import json
 import os
 import random
 import time
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ __all__ = [
     "seed_everything",
     "resolve_device",
     "autocast_for",
+    "warmup_factor",
+    "scaled_lr",
     "save_checkpoint",
     "load_checkpoint",
     "save_safetensors",
@@ -80,6 +82,33 @@ def resolve_device(name: str) -> torch.device:
 def autocast_for(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
     """A recipe's `amp: true`: bf16 autocast on CUDA and on AMX CPUs (`diaflow_core.precision`), else fp32."""
     return autocast(device, "auto" if enabled else "fp32")
+
+
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """Linear lr warm-up over the first ``warmup_steps`` optimiser steps of a run (step counts from 0).
+
+    Why: a fresh Adam's first updates are about lr x sign(grad) on every weight at once. Started from trained
+    weights (``init_weights``, fresh optimiser) at lr 1.5e-4, that took the flow net's validation EPE from 2.95
+    to 5.5 px in 4 steps; ramping the lr lets the moment estimates settle first.
+    """
+    return 1.0 if warmup_steps <= 0 else min(1.0, (step + 1) / warmup_steps)
+
+
+@contextmanager
+def scaled_lr(opt: torch.optim.Optimizer, factor: float) -> Iterator[None]:
+    """Scale every group's lr by ``factor`` for the optimiser steps inside the block, then restore it.
+
+    Stateless on purpose: the factor is a function of the checkpointed step, so it composes with the epoch
+    StepLR (which never sees the scaled value) and a resumed run picks it up where it stopped.
+    """
+    saved = [g["lr"] for g in opt.param_groups]
+    for g in opt.param_groups:
+        g["lr"] = g["lr"] * factor
+    try:
+        yield
+    finally:
+        for g, lr in zip(opt.param_groups, saved, strict=True):
+            g["lr"] = lr
 
 
 @dataclass

@@ -32,7 +32,9 @@ from .common import (
     load_checkpoint,
     load_safetensors_into,
     save_checkpoint,
+    scaled_lr,
     seed_everything,
+    warmup_factor,
     world_size,
 )
 from .flow_data import FlowCollate, targets_on_device
@@ -80,6 +82,7 @@ class OptimConfig:
     lr_step_epochs: int = 8
     lr_gamma: float = 0.5
     grad_clip: float = 0.0
+    warmup_steps: int = 0  # linear lr ramp at the start of a run (common.warmup_factor)
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,9 @@ def train_flow(
             loss.backward()
             if cfg.optim.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
-            opt.step()
+            warm = warmup_factor(step, cfg.optim.warmup_steps)
+            with scaled_lr(opt, warm):
+                opt.step()
             step += 1
             if step % cfg.log_every == 0:
                 rec = {
@@ -241,7 +246,7 @@ def train_flow(
                     "step": step,
                     "loss": loss.item(),
                     **{k: float(v) for k, v in parts.items()},
-                    "lr": opt.param_groups[0]["lr"],
+                    "lr": opt.param_groups[0]["lr"] * warm,
                     "pairs_per_s": (step - step0) * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
                 }
                 run.log(rec)

@@ -33,7 +33,9 @@ from .common import (
     is_main,
     load_checkpoint,
     save_checkpoint,
+    scaled_lr,
     seed_everything,
+    warmup_factor,
     world_size,
 )
 from .flow_source import FlowSource, FlowSourceConfig
@@ -80,6 +82,7 @@ class GenOptimConfig:
     epochs: int = 30
     lr_step_epochs: int = 10
     lr_gamma: float = 0.5
+    warmup_steps: int = 0  # linear lr ramp of both optimisers at the start of a run (common.warmup_factor)
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,7 @@ def train_generator(
             with autocast_for(device, cfg.amp):
                 fake, p2 = forward(b)
             parts: dict[str, float] = {}
+            warm = warmup_factor(step, cfg.optim.warmup_steps)
             if use_gan:
                 with autocast_for(device, cfg.amp):
                     real_logits = disc_ddp(b["src"], p2, b["tgt"])
@@ -253,7 +257,8 @@ def train_generator(
                 loss_d = d_loss(real_logits.float(), fake_logits.float(), cfg.loss.gan_kind)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
-                opt_d.step()
+                with scaled_lr(opt_d, warm):
+                    opt_d.step()
                 parts["d"] = loss_d.item()
             fake32 = fake.float()
             loss_l1 = (fake32 - b["tgt"]).abs().mean()
@@ -271,7 +276,8 @@ def train_generator(
                 parts["g_gan"] = gl.item()
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
-            opt_g.step()
+            with scaled_lr(opt_g, warm):
+                opt_g.step()
             step += 1
             if step % cfg.log_every == 0:
                 rec = {
@@ -280,7 +286,7 @@ def train_generator(
                     "step": step,
                     "loss": loss.item(),
                     **parts,
-                    "lr_g": opt_g.param_groups[0]["lr"],
+                    "lr_g": opt_g.param_groups[0]["lr"] * warm,
                     "img_per_s": (step - step0) * cfg.optim.batch_size / max(time.time() - t0, 1e-6),
                 }
                 run.log(rec)
