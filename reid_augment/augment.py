@@ -75,7 +75,9 @@ class AugmentConfig:
     originals: OriginalsMode = "copy"
     batch_size: int = 16
     seed: int = 0
-    views: ViewPolicy = "any"  # target view classes relative to the source's (targets.TargetPool.pick)
+    # Target view classes relative to the source's (targets.TargetPool.pick). "same" by default: its samples keep
+    # identity best and gave the re-ID gain that met the goal (docs/reid_augmentation.md, arm b7).
+    views: ViewPolicy = "same"
     limit: int | None = None
     flow_label: str = "learned"  # written to the manifest
     size: tuple[int, int] = (128, 64)

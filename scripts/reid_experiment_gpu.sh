@@ -37,7 +37,7 @@
 #   TOTAL_S, AUG_S, PARALLEL, RECIPE, PY; EXTRA_EXP (more reid-experiment options for every call, e.g.
 #   "--generated-smoothing 1.0" or "--max-generated 1": arm a stays the plain run); CONTROL=1 (with PARALLEL=1:
 #   also the control arm (c) of every seed, one more process each); EXTRA_AUG (more augment options, e.g.
-#   "--views same": target poses of the source's view class only, which keeps identity best).
+#   "--views any": view changes too; the default, same, keeps the source's view class, which keeps identity best).
 set -uo pipefail
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 YOLO_OFFLINE=1 NO_ALBUMENTATIONS_UPDATE=1
 export COLUMNS=${COLUMNS:-150}  # rich tables in the logs

@@ -172,9 +172,9 @@ def test_rerun_with_other_settings_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _run(src, out, per_image=1, originals="none")
     recorded = json.loads((out / SETTINGS_FILE).read_text())
-    assert recorded["views"] == "any" and recorded["seed"] == 0 and recorded["weights_hash"] == "test-double"
+    assert recorded["views"] == "same" and recorded["seed"] == 0 and recorded["weights_hash"] == "test-double"
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    for change, field in (({"views": "same"}, "views"), ({"seed": 1}, "seed")):
+    for change, field in (({"views": "any"}, "views"), ({"seed": 1}, "seed")):
         with pytest.raises(DataError, match=f"{SETTINGS_FILE}.*{field}"):
             _run(src, out, per_image=2, originals="none", **change)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # nothing written

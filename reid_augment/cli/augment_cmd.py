@@ -115,10 +115,10 @@ def augment(
     views: Annotated[
         Views,
         typer.Option(
-            help="Target view classes (front / back / side) against the source's: any (in turn), same (keeps "
-            "identity best), other (only view changes)."
+            help="Target view classes (front / back / side) against the source's: same (new body poses, no turn "
+            "around; keeps identity best), any (all three in turn), other (only view changes)."
         ),
-    ] = Views.any,  # fmt: skip
+    ] = Views.same,  # fmt: skip
     layout: Annotated[
         Layout, typer.Option(help="market: OUT is a Market-1501 root; per-id: OUT/<pid>/.")
     ] = Layout.market,
