@@ -51,11 +51,13 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
     cfg = load_recipe(
         GenTrainConfig,
         "recipes/market1501_generator.yaml",
-        [*TINY_GEN, f"data.market_root={tiny_market}", f"flow.weights={flow_weights}"],
+        [*TINY_GEN, f"data.market_root={tiny_market}", f"flow.weights={flow_weights}", "optim.warmup_steps=2"],
     )
     res = train_generator(cfg, tmp_path / "gen", torch.device("cpu"))
     assert math.isfinite(res["best_ssim"]) and res["steps"] > 0
     recs = _stats(tmp_path / "gen")
+    lr_g = {r["step"]: r["lr_g"] for r in recs if "lr_g" in r}
+    assert lr_g[1] == pytest.approx(cfg.optim.lr_g / 2) and lr_g[2] == pytest.approx(cfg.optim.lr_g)
     assert any("d" in r for r in recs), "the GAN phase switched on after gan_start_epoch"
     assert (tmp_path / "gen" / "checkpoints" / "best.pt").is_file()
     assert (tmp_path / "gen" / "recipe.resolved.yaml").is_file()
