@@ -45,8 +45,7 @@ def resize_flow(flow: torch.Tensor, size: tuple[int, int], mode: str = "auto") -
         out = F.adaptive_avg_pool2d(flow, (h, w))
     else:
         out = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
-    scale = torch.tensor([w / big_w, h / big_h], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
-    return out * scale
+    return _to_grid(out, (big_h, big_w))
 
 
 def resize_flow_on_body(flow: torch.Tensor, body: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -75,7 +74,13 @@ def resize_flow_on_body(flow: torch.Tensor, body: torch.Tensor, size: tuple[int,
     num = F.adaptive_avg_pool2d(flow * m, (h, w))
     den = F.adaptive_avg_pool2d(m, (h, w))
     out = torch.where(den > 0, num / den.clamp_min(1e-12), torch.zeros_like(num))
-    scale = torch.tensor([w / big_w, h / big_h], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
+    return _to_grid(out, (big_h, big_w))
+
+
+def _to_grid(out: torch.Tensor, big: tuple[int, int]) -> torch.Tensor:
+    """Flow values resized from a ``big`` (H, W) grid to ``out``'s: x scales by w / W, y by h / H."""
+    h, w = out.shape[-2:]
+    scale = torch.tensor([w / big[1], h / big[0]], device=out.device, dtype=out.dtype).view(1, 2, 1, 1)
     return out * scale
 
 
