@@ -7,6 +7,7 @@ import torch
 
 from diaflow_core.errors import ConfigError
 from diaflow_core.models import FlowRegressor, FlowRegressorConfig
+from diaflow_core.models.flow_net import joint_offset_hint
 from diaflow_core.ops import ShapeError, resize_flow
 
 TINY = FlowRegressorConfig(ch_min=4, ch_max=8, levels=2, stem_levels=1)
@@ -75,6 +76,43 @@ def test_refine_head_trains() -> None:
     assert net.refine.flow.weight.grad.abs().sum() > 0 and net.refine.vis.weight.grad.abs().sum() > 0
     with pytest.raises(ConfigError, match="refine needs stem_levels"):
         FlowRegressorConfig(stem_levels=0, refine=True)
+
+
+def test_joint_offset_hint_carries_each_joints_displacement_on_its_target_disc() -> None:
+    """Two joints with known positions in both poses, one joint only in the target: each present joint's
+    target disc holds (source - target) / unit, the lone joint's disc and the rest hold nothing."""
+    from diaflow_core.pose import pose_heatmaps_torch
+
+    nan = float("nan")
+    src = torch.full((1, 18, 2), nan)
+    tgt = torch.full((1, 18, 2), nan)
+    src[0, 0], tgt[0, 0] = torch.tensor([10.0, 12.0]), torch.tensor([20.0, 20.0])  # moves (-10, -8)
+    src[0, 5], tgt[0, 5] = torch.tensor([40.0, 90.0]), torch.tensor([30.0, 60.0])  # moves (+10, +30)
+    tgt[0, 9] = torch.tensor([16.0, 100.0])  # missing in the source
+    p1, p2 = pose_heatmaps_torch(src, (128, 64), 4.0), pose_heatmaps_torch(tgt, (128, 64), 4.0)
+    hint = joint_offset_hint(p1, p2, flow_unit=20.0)
+    assert hint.shape == (1, 3, 128, 64)
+    torch.testing.assert_close(hint[0, :2, 20, 20], torch.tensor([-10.0, -8.0]) / 20)
+    torch.testing.assert_close(hint[0, :2, 60, 30], torch.tensor([10.0, 30.0]) / 20)
+    assert hint[0, 2, 60, 30] == 1 and hint[0, 2, 100, 16] == 0 and hint[0, :, 100, 16].abs().sum() == 0
+    assert int(hint[0, 2].sum()) == int(p2[0, 0].sum() + p2[0, 5].sum())  # only the two discs are covered
+
+
+def test_joint_hint_starts_as_the_plain_network_and_trains() -> None:
+    """The hint's 1x1 conv starts at zero: weights of a network without it give the same outputs; its weight
+    gets a gradient, so training can learn to use it."""
+    torch.manual_seed(0)
+    plain = FlowRegressor(TINY).eval()
+    hinted = FlowRegressor(FlowRegressorConfig(**{**TINY.__dict__, "joint_hint": True})).eval()
+    missing, unexpected = hinted.load_state_dict(plain.state_dict(), strict=False)
+    assert unexpected == [] and missing == ["hint.weight"]
+    p1, p2 = (torch.rand(2, 18, 32, 16) > 0.9).float(), (torch.rand(2, 18, 32, 16) > 0.9).float()
+    a, b = plain(p1, p2), hinted(p1, p2)
+    for fa, fb in zip(a.flows, b.flows, strict=True):
+        torch.testing.assert_close(fb, fa)
+    hinted.train()
+    hinted(p1, p2).flows[0].abs().mean().backward()
+    assert hinted.hint.weight.grad is not None and hinted.hint.weight.grad.abs().sum() > 0
 
 
 def test_bad_input() -> None:

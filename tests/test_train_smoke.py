@@ -82,10 +82,20 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
             f"flow.weights={flow_weights}",
             f"generator_weights={tmp_path / 'gen' / 'checkpoints' / 'best.pt'}",
             "optim.epochs=1",
+            "optim.ema_decay=0.5",
         ],
     )
     res3 = train_generator(pw, tmp_path / "pw", torch.device("cpu"))
     assert math.isfinite(res3["best_ssim"])
+    # with optim.ema_decay the average is validated and kept in best.pt; the raw weights' figures are logged too
+    vals = [r for r in _stats(tmp_path / "pw") if "val" in r]
+    assert vals and all("val_raw" in r and math.isfinite(r["val_raw"]["ssim"]) for r in vals)
+    last = torch.load(tmp_path / "pw/checkpoints/last.pt", weights_only=True)
+    best = torch.load(tmp_path / "pw/checkpoints/best.pt", weights_only=True)
+    assert int(last["state"]["ema"]["n_averaged"]) == res3["steps"]
+    for k, v in best["state"]["pixel_warp"].items():
+        torch.testing.assert_close(v, last["state"]["ema"][f"module.{k}"])
+    assert any(not torch.equal(v, last["state"]["net"][k]) for k, v in best["state"]["pixel_warp"].items())
 
 
 @pytest.mark.parametrize(
@@ -176,6 +186,61 @@ def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
     assert resumed and all(r["lr"] == pytest.approx(base) for r in resumed), "no second warm-up on resume"
     with pytest.raises(Exception, match="--resume"):
         train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
+
+
+def test_make_ema_averages_weights_and_batchnorm_statistics():
+    from diaflow_core.errors import ConfigError
+    from diaflow_core.train.common import make_ema
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    assert make_ema(net, 0.0) is None
+    with pytest.raises(ConfigError, match="ema_decay"):
+        make_ema(net, 1.0)
+    ema = make_ema(net, 0.75)
+    w0, m0 = net[0].weight.detach().clone(), net[1].running_mean.clone()
+    ema.update_parameters(net)  # the first update copies
+    with torch.no_grad():
+        net[0].weight.add_(1.0)
+    net(torch.randn(8, 2))  # train mode: moves the running mean
+    ema.update_parameters(net)
+    torch.testing.assert_close(ema.module[0].weight, 0.75 * w0 + 0.25 * net[0].weight)
+    torch.testing.assert_close(ema.module[1].running_mean, 0.75 * m0 + 0.25 * net[1].running_mean)
+
+
+def test_flow_stage_with_ema_and_joint_hint_keeps_the_average(tiny_market, tmp_path):
+    """optim.ema_decay: validation and best.pt use the averaged weights, the raw ones are logged as val_raw,
+    last.pt carries the average so a resume continues it."""
+    from diaflow_core.train.flow import FlowTrainConfig, train_flow
+
+    over = [
+        f"data.market_root={tiny_market}",
+        "model.ch_min=8",
+        "model.ch_max=16",
+        "model.levels=2",
+        "model.joint_hint=true",
+        "optim.batch_size=4",
+        "optim.epochs=1",
+        "optim.ema_decay=0.9",
+        "num_workers=0",
+        "data.val_pairs=8",
+        "channels_last=false",
+        "data.min_joints=4",
+    ]
+    cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
+    res = train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
+    vals = [r for r in _stats(tmp_path / "flow") if "val" in r]
+    assert vals and all("val_raw" in r for r in vals) and vals[0]["val"]["epe"] != vals[0]["val_raw"]["epe"]
+    last = torch.load(tmp_path / "flow/checkpoints/last.pt", weights_only=True)
+    best = torch.load(tmp_path / "flow/checkpoints/best.pt", weights_only=True)
+    avg = {k.removeprefix("module."): v for k, v in last["state"]["ema"].items() if k.startswith("module.")}
+    assert int(last["state"]["ema"]["n_averaged"]) == res["steps"]
+    for k, v in best["state"]["model"].items():
+        torch.testing.assert_close(v, avg[k])
+    assert any(not torch.equal(v, last["state"]["model"][k]) for k, v in avg.items())  # not the raw weights
+    assert "hint.weight" in avg
+    res2 = train_flow(apply_overrides(cfg, ["optim.epochs=2"]), tmp_path / "flow", torch.device("cpu"), resume=True)
+    last2 = torch.load(tmp_path / "flow/checkpoints/last.pt", weights_only=True)
+    assert int(last2["state"]["ema"]["n_averaged"]) == res2["steps"] > res["steps"]
 
 
 def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path, standing_pose):

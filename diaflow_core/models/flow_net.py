@@ -16,7 +16,34 @@ from diaflow_core.ops.checks import ShapeError, check_image_like
 from diaflow_core.ops.resize import resize_flow
 from diaflow_core.ops.visibility import NUM_VIS_CLASSES
 
-__all__ = ["FlowPrediction", "FlowRegressor", "FlowRegressorConfig"]
+__all__ = ["FlowPrediction", "FlowRegressor", "FlowRegressorConfig", "joint_offset_hint"]
+
+HINT_CHANNELS = 3  # (dx, dy) in flow units and a coverage mask
+
+
+def joint_offset_hint(p1: torch.Tensor, p2: torch.Tensor, flow_unit: float) -> torch.Tensor:
+    """(B, 3, H, W) float32 from source / target heatmaps (B, J, H, W): on every target joint's disc the
+    backward displacement (source joint - target joint) / ``flow_unit``, averaged where discs overlap, and a
+    0/1 channel marking those pixels. Joints are the channels' centroids; a joint missing from either pose
+    gives nothing. A disc clipped by the image border moves its centroid inwards (up to ~2 px at radius 4).
+    """
+    p1, p2 = p1.float(), p2.float()
+    h, w = p1.shape[-2:]
+    xs = torch.arange(w, device=p1.device, dtype=torch.float32)
+    ys = torch.arange(h, device=p1.device, dtype=torch.float32)
+
+    def centroids(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mass = p.sum(dim=(2, 3))
+        cx = (p.sum(dim=2) * xs).sum(dim=2) / mass.clamp_min(1e-6)
+        cy = (p.sum(dim=3) * ys).sum(dim=2) / mass.clamp_min(1e-6)
+        return torch.stack((cx, cy), dim=-1), mass > 0
+
+    c1, ok1 = centroids(p1)
+    c2, ok2 = centroids(p2)
+    weight = p2 * (ok1 & ok2).to(p2.dtype)[..., None, None]  # (B, J, H, W)
+    cover = weight.sum(dim=1, keepdim=True)
+    hint = torch.einsum("bjhw,bjc->bchw", weight, (c1 - c2) / flow_unit) / cover.clamp_min(1.0)
+    return torch.cat((hint, (cover > 0).float()), dim=1)
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,11 @@ class FlowRegressorConfig:
     # full-resolution features: the half-size prediction, upsampled bilinearly, is coarse at the flow's
     # jumps between parts and at the silhouette (docs/flow_regressor.md).
     refine: bool = False
+    # Joint-offset hint (`joint_offset_hint`): each target joint's disc carries the displacement to the same
+    # joint in the source, so the net reads the flow at the joints instead of having to regress it from
+    # where two discs sit. Derived from the same heatmaps (the input is still the two poses alone); its 1x1
+    # conv starts at zero, so weights trained without it load and keep their outputs.
+    joint_hint: bool = False
 
     def __post_init__(self) -> None:
         if min(self.pose_channels, self.ch_min, self.levels, self.res_blocks) < 1 or self.stem_levels < 0:
@@ -79,6 +111,9 @@ class FlowRegressor(nn.Module):
         for lvl in range(cfg.stem_levels):
             stem += [ResBlock(chs[lvl]), Down(chs[lvl], chs[lvl + 1])]
         self.stem = nn.Sequential(*stem)
+        self.hint = nn.Conv2d(HINT_CHANNELS, chs[0], 1, bias=False) if cfg.joint_hint else None
+        if self.hint is not None:
+            nn.init.zeros_(self.hint.weight)
         unet_chs = chs[cfg.stem_levels :]
         self.unet = ResUNet(unet_chs, cfg.res_blocks)
         self.flow_heads = nn.ModuleList(nn.Sequential(nn.ReLU(), nn.Conv2d(c, 2, 3, padding=1)) for c in unet_chs[:-1])
@@ -97,8 +132,13 @@ class FlowRegressor(nn.Module):
         check_divisible(p1, cfg.stem_levels + cfg.levels)
         size = p1.shape[-2:]
         x = torch.cat((p1, p2), dim=1)
+        first_conv, first_bn = self.stem[0]  # the hint joins the heatmaps' 1x1 conv, before its BN
+        x = first_conv(x)
+        if self.hint is not None:
+            x = x + self.hint(joint_offset_hint(p1, p2, cfg.flow_unit).to(x.dtype))
+        x = first_bn(x)
         full_res: torch.Tensor | None = None
-        for mod in self.stem:  # the input of the first Down = the stem's full-resolution features
+        for mod in list(self.stem)[1:]:  # the input of the first Down = the stem's full-resolution features
             if full_res is None and isinstance(mod, Down):
                 full_res = x
             x = mod(x)

@@ -28,6 +28,7 @@ from ..precision import autocast
 __all__ = [
     "CHECKPOINT_FORMAT",
     "RunDir",
+    "make_ema",
     "rank",
     "world_size",
     "is_main",
@@ -92,6 +93,22 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
     to 5.5 px in 4 steps; ramping the lr lets the moment estimates settle first.
     """
     return 1.0 if warmup_steps <= 0 else min(1.0, (step + 1) / warmup_steps)
+
+
+def make_ema(model: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
+    """An exponential moving average of ``model``'s weights and BatchNorm statistics, or None for decay 0.
+
+    Why: validation EPE of the flow net fell at every lr halving (3.37 -> 3.10 -> 3.00 px), a sign that the
+    weights' step-to-step noise costs accuracy; an average over the last ~1 / (1 - decay) steps removes much
+    of it without lowering the lr. Call ``ema.update_parameters(model)`` after each optimiser step (the first
+    call copies the weights); validate and export ``ema.module``.
+    """
+    if not 0.0 <= decay < 1.0:
+        raise ConfigError(f"optim.ema_decay must be in [0, 1), got {decay}")
+    if decay == 0.0:
+        return None
+    avg = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)
+    return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=avg, use_buffers=True)
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from .common import (
     is_main,
     load_checkpoint,
     load_safetensors_into,
+    make_ema,
     save_checkpoint,
     scaled_lr,
     seed_everything,
@@ -83,6 +84,9 @@ class OptimConfig:
     lr_gamma: float = 0.5
     grad_clip: float = 0.0
     warmup_steps: int = 0  # linear lr ramp at the start of a run (common.warmup_factor)
+    # > 0: validate, keep and export an exponential moving average of the weights (common.make_ema);
+    # the raw weights' validation is logged beside it as ``val_raw``.
+    ema_decay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -201,12 +205,14 @@ def train_flow(
     sched = torch.optim.lr_scheduler.StepLR(opt, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
     start_epoch, step, best = 0, 0, math.inf
     if cfg.init_weights and not (resume and run.last.is_file()):
-        # Weights of a network without the refine head start it at zero correction (flow_net.RefineHead).
-        fresh = load_safetensors_into(model, Path(cfg.init_weights), missing_ok=("refine.",))
+        # Weights of a network without the refine head or the joint hint start them at zero (flow_net).
+        fresh = load_safetensors_into(model, Path(cfg.init_weights), missing_ok=("refine.", "hint."))
         if fresh:
             run.log({"stage": "flow", "init_weights": cfg.init_weights, "fresh_keys": len(fresh)})
+    ema = make_ema(model, cfg.optim.ema_decay)  # after init_weights, so the average starts from them
     if resume and run.last.is_file():
-        info = load_checkpoint(run.last, {"model": model, "opt": opt, "sched": sched}, device)
+        states = {"model": model, "opt": opt, "sched": sched, **({"ema": ema} if ema is not None else {})}
+        info = load_checkpoint(run.last, states, device)
         start_epoch, step = info["epoch"], info["step"]
         best = float(info["extra"].get("best_epe", math.inf))
     ddp_model: torch.nn.Module = model
@@ -238,6 +244,8 @@ def train_flow(
             warm = warmup_factor(step, cfg.optim.warmup_steps)
             with scaled_lr(opt, warm):
                 opt.step()
+            if ema is not None:
+                ema.update_parameters(model)
             step += 1
             if step % cfg.log_every == 0:
                 rec = {
@@ -258,8 +266,10 @@ def train_flow(
         sched.step()
         last_epoch = (epoch + 1 == cfg.optim.epochs) or out_of_time
         if is_main() and ((epoch + 1) % cfg.val_every_epochs == 0 or last_epoch):
-            stats = validate_flow(model, val_batches, cfg.data, device, cfg.amp)
-            run.log({"stage": "flow", "epoch": epoch, "step": step, "val": stats})
+            kept = model if ema is None else ema.module  # the weights that are checkpointed as "model" in best.pt
+            stats = validate_flow(kept, val_batches, cfg.data, device, cfg.amp)
+            raw = {} if ema is None else {"val_raw": validate_flow(model, val_batches, cfg.data, device, cfg.amp)}
+            run.log({"stage": "flow", "epoch": epoch, "step": step, "val": stats, **raw})
             if progress:
                 progress({"epoch": epoch, "step": step, "val": stats})
             if stats["epe"] < best:
@@ -269,7 +279,7 @@ def train_flow(
                     step=step,
                     epoch=epoch + 1,
                     cfg=cfg,
-                    modules={"model": model},
+                    modules={"model": kept},
                     extra={"best_epe": best, "val": stats},
                 )
             save_checkpoint(
@@ -277,7 +287,7 @@ def train_flow(
                 step=step,
                 epoch=epoch + 1,
                 cfg=cfg,
-                modules={"model": model, "opt": opt, "sched": sched},
+                modules={"model": model, "opt": opt, "sched": sched, **({"ema": ema} if ema is not None else {})},
                 extra={"best_epe": best},
             )
         if out_of_time:

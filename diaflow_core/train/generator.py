@@ -32,6 +32,7 @@ from .common import (
     autocast_for,
     is_main,
     load_checkpoint,
+    make_ema,
     save_checkpoint,
     scaled_lr,
     seed_everything,
@@ -83,6 +84,9 @@ class GenOptimConfig:
     lr_step_epochs: int = 10
     lr_gamma: float = 0.5
     warmup_steps: int = 0  # linear lr ramp of both optimisers at the start of a run (common.warmup_factor)
+    # > 0: validate, keep and export an exponential moving average of the trained net (common.make_ema); the
+    # raw weights' validation is logged beside it as ``val_raw``.
+    ema_decay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,9 @@ def train_generator(
     start_epoch, step, best = 0, 0, -math.inf
     if cfg.init_weights and not (resume and run.last.is_file()):
         _load_generator_into(net, cfg.init_weights, cfg.stage)
+    ema = make_ema(net, cfg.optim.ema_decay)  # after init_weights, so the average starts from them
+    if ema is not None:
+        modules["ema"] = ema
     if resume and run.last.is_file():
         info = load_checkpoint(run.last, modules, device)
         start_epoch, step, best = (
@@ -222,20 +229,25 @@ def train_generator(
     net_ddp = torch.nn.parallel.DistributedDataParallel(net) if world_size() > 1 else net
     disc_ddp = torch.nn.parallel.DistributedDataParallel(disc) if world_size() > 1 else disc
 
-    def forward(b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(b: dict[str, torch.Tensor], model: torch.nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(output, target heatmaps) of the trained net, or of ``model`` in its place (the average)."""
+        model = model or net_ddp
         p2 = pose_heatmaps_torch(b["tgt_kp"], size, cfg.data.heatmap_radius).to(memory_format=mem)
         flow, vis = flow_src(b["src_kp"], b["tgt_kp"])
         if cfg.stage == "pixel_warp":
             with torch.no_grad():
                 coarse = gen(b["src"], p2, flow, vis)
-            out = net_ddp(b["src"], coarse.detach(), flow, vis)[0]
+            out = model(b["src"], coarse.detach(), flow, vis)[0]
         else:
-            out = net_ddp(b["src"], p2, flow, vis)
+            out = model(b["src"], p2, flow, vis)
         return out, p2
 
-    def generate(b: dict[str, torch.Tensor]) -> torch.Tensor:
-        with autocast_for(device, cfg.amp):
-            return forward(b)[0].float()
+    def generate(model: torch.nn.Module) -> Callable[[dict[str, torch.Tensor]], torch.Tensor]:
+        def run_model(b: dict[str, torch.Tensor]) -> torch.Tensor:
+            with autocast_for(device, cfg.amp):
+                return forward(b, model)[0].float()
+
+        return run_model
 
     t0, step0 = time.time(), step  # a resumed run's rate counts only its own steps
     best_stats: dict[str, float] = {}
@@ -278,6 +290,8 @@ def train_generator(
             loss.backward()
             with scaled_lr(opt_g, warm):
                 opt_g.step()
+            if ema is not None:
+                ema.update_parameters(net)
             step += 1
             if step % cfg.log_every == 0:
                 rec = {
@@ -302,10 +316,13 @@ def train_generator(
             sched_d.step()
         last = epoch + 1 == cfg.optim.epochs or out_of_time
         if is_main() and ((epoch + 1) % cfg.val_every_epochs == 0 or last):
+            kept = net if ema is None else ema.module  # the weights best.pt keeps
             net.eval()
-            stats = validate_transfer(generate, val_batches, device, run.path / f"val_epoch{epoch + 1:03d}.png")
+            kept.eval()
+            stats = validate_transfer(generate(kept), val_batches, device, run.path / f"val_epoch{epoch + 1:03d}.png")
+            raw = {} if ema is None else {"val_raw": validate_transfer(generate(net), val_batches, device, None)}
             net.train()
-            run.log({"stage": cfg.stage, "epoch": epoch, "step": step, "val": stats})
+            run.log({"stage": cfg.stage, "epoch": epoch, "step": step, "val": stats, **raw})
             if progress:
                 progress({"epoch": epoch, "step": step, "val": stats})
             if stats["ssim"] > best:
@@ -315,7 +332,7 @@ def train_generator(
                     step=step,
                     epoch=epoch + 1,
                     cfg=cfg,
-                    modules={cfg.stage: net},
+                    modules={cfg.stage: kept},
                     extra={"best_ssim": best, "val": stats},
                 )
             save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg, modules=modules, extra={"best_ssim": best})
