@@ -231,7 +231,7 @@ def train_generator(
 
     def forward(b: dict[str, torch.Tensor], model: torch.nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(output, target heatmaps) of the trained net, or of ``model`` in its place (the average)."""
-        model = model or net_ddp
+        model = net_ddp if model is None else model
         p2 = pose_heatmaps_torch(b["tgt_kp"], size, cfg.data.heatmap_radius).to(memory_format=mem)
         flow, vis = flow_src(b["src_kp"], b["tgt_kp"])
         if cfg.stage == "pixel_warp":
