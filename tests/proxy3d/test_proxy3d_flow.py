@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SIZE, arm_across, back_view, frontal, walking
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from diaflow_core.errors import DataError
@@ -49,9 +49,14 @@ def test_identical_poses_zero_flow_all_visible(pose_frontal: np.ndarray) -> None
     dy=st.floats(-6, 6, allow_nan=False),
     jitter_seed=st.integers(0, 2**16),
 )
+@example(dx=0.0, dy=1.0928601059235774, jitter_seed=31461)  # one grazing pixel, below
 def test_shift_gives_minus_shift_flow(dx: float, dy: float, jitter_seed: int) -> None:
     # Target = source moved by +d: target pixel u shows the point that sits at u - d in the source,
-    # so the backward flow is F = -d on every body pixel, and everything is visible.
+    # so the backward flow is F = -d on every body pixel, and everything is visible, up to pixels whose
+    # centre lies within float32 error of a nearer limb's silhouette: there the target's ray misses the limb
+    # and the source's ray through the same point hits it (found by Hypothesis: 1 of 2062 pixels, a torso
+    # point ~0.005 px from an arm's edge, where moving the ray by 0.01 px switches the nearest depth from
+    # -3.5 to -8.3).
     rng = np.random.default_rng(jitter_seed)
     centre = np.array([32.0, 64.0], dtype=np.float32)
     src = 0.85 * (frontal() - centre) + centre  # smaller, so the moved body stays inside the frame
@@ -62,7 +67,7 @@ def test_shift_gives_minus_shift_flow(dx: float, dy: float, jitter_seed: int) ->
     assert body.sum() > 1000
     np.testing.assert_allclose(flow[0][body], -dx, atol=2e-3)
     np.testing.assert_allclose(flow[1][body], -dy, atol=2e-3)
-    assert np.all(vis[body] == 0)
+    assert np.count_nonzero(vis[body] != 0) <= 2, "a pure shift hid more than the odd grazing pixel"
 
 
 def test_facing_away_target_is_mostly_hidden(pose_frontal: np.ndarray, pose_back: np.ndarray) -> None:
