@@ -32,6 +32,18 @@ TINY_GEN = [
     "channels_last=false",
 ]
 
+# The flow stage at toy width on the tiny fixture (with data.market_root added per test).
+TINY_FLOW = [
+    "model.ch_min=8",
+    "model.ch_max=16",
+    "model.levels=2",
+    "optim.batch_size=4",
+    "num_workers=0",
+    "data.val_pairs=8",
+    "channels_last=false",
+    "data.min_joints=4",
+]
+
 
 @pytest.fixture()
 def flow_weights(tmp_path):
@@ -156,20 +168,7 @@ def test_export_and_pose_transfer(tiny_market, flow_weights, tmp_path, standing_
 def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):
     from diaflow_core.train.flow import FlowTrainConfig, train_flow
 
-    over = [
-        f"data.market_root={tiny_market}",
-        "model.ch_min=8",
-        "model.ch_max=16",
-        "model.levels=2",
-        "optim.batch_size=4",
-        "optim.epochs=2",
-        "num_workers=0",
-        "log_every=1",
-        "data.val_pairs=8",
-        "channels_last=false",
-        "data.min_joints=4",
-        "optim.warmup_steps=3",
-    ]
+    over = [*TINY_FLOW, f"data.market_root={tiny_market}", "optim.epochs=2", "log_every=1", "optim.warmup_steps=3"]
     cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
     res = train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
     assert math.isfinite(res["best_epe"]) and res["best"]["vis_accuracy"] > 0
@@ -213,18 +212,11 @@ def test_flow_stage_with_ema_and_joint_hint_keeps_the_average(tiny_market, tmp_p
     from diaflow_core.train.flow import FlowTrainConfig, train_flow
 
     over = [
+        *TINY_FLOW,
         f"data.market_root={tiny_market}",
-        "model.ch_min=8",
-        "model.ch_max=16",
-        "model.levels=2",
         "model.joint_hint=true",
-        "optim.batch_size=4",
         "optim.epochs=1",
         "optim.ema_decay=0.9",
-        "num_workers=0",
-        "data.val_pairs=8",
-        "channels_last=false",
-        "data.min_joints=4",
     ]
     cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
     res = train_flow(cfg, tmp_path / "flow", torch.device("cpu"))
@@ -267,19 +259,12 @@ def test_flow_refine_head_starts_from_plain_weights(tiny_market, tmp_path, stand
     from diaflow_core.train.flow import FlowTrainConfig, train_flow
 
     over = [
+        *TINY_FLOW,
         f"data.market_root={tiny_market}",
-        "model.ch_min=8",
-        "model.ch_max=16",
-        "model.levels=2",
         "model.refine=true",
         f"init_weights={path}",
         "data.targets=device",  # the loop renders the targets (PyTorch renderer on the CPU here)
-        "optim.batch_size=4",
         "optim.epochs=1",
-        "num_workers=0",
-        "data.val_pairs=8",
-        "channels_last=false",
-        "data.min_joints=4",
     ]
     cfg = load_recipe(FlowTrainConfig, "recipes/market1501_flow.yaml", over)
     train_flow(cfg, tmp_path / "run", torch.device("cpu"))
