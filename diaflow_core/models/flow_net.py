@@ -138,7 +138,7 @@ class FlowRegressor(nn.Module):
             x = x + self.hint(joint_offset_hint(p1, p2, cfg.flow_unit).to(x.dtype))
         x = first_bn(x)
         full_res: torch.Tensor | None = None
-        for mod in list(self.stem)[1:]:  # the input of the first Down = the stem's full-resolution features
+        for mod in self.stem[1:]:  # the input of the first Down = the stem's full-resolution features
             if full_res is None and isinstance(mod, Down):
                 full_res = x
             x = mod(x)

@@ -210,8 +210,8 @@ def train_flow(
         if fresh:
             run.log({"stage": "flow", "init_weights": cfg.init_weights, "fresh_keys": len(fresh)})
     ema = make_ema(model, cfg.optim.ema_decay)  # after init_weights, so the average starts from them
+    states = {"model": model, "opt": opt, "sched": sched, **({"ema": ema} if ema is not None else {})}  # last.pt
     if resume and run.last.is_file():
-        states = {"model": model, "opt": opt, "sched": sched, **({"ema": ema} if ema is not None else {})}
         info = load_checkpoint(run.last, states, device)
         start_epoch, step = info["epoch"], info["step"]
         best = float(info["extra"].get("best_epe", math.inf))
@@ -287,7 +287,7 @@ def train_flow(
                 step=step,
                 epoch=epoch + 1,
                 cfg=cfg,
-                modules={"model": model, "opt": opt, "sched": sched, **({"ema": ema} if ema is not None else {})},
+                modules=states,
                 extra={"best_epe": best},
             )
         if out_of_time:
