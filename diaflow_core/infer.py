@@ -94,14 +94,18 @@ class PoseTransfer:
         device: str | torch.device = "cpu",
         pixel_warp: bool = True,
         precision: str = "auto",
+        generator_name: str = "generator",
     ) -> PoseTransfer:
         """`weights`: a folder holding generator/flow/pixel_warp .safetensors (+ .json); None = shipped ones.
+
+        `generator_name`: which generator file of that folder: `generator` (the shipped default, tuned for the
+        identity of its samples) or another name such as `generator_ssim` (picked by validation SSIM).
 
         `precision`: auto (bf16 autocast on CUDA and AMX CPUs, else fp32), fp32 or bf16 (diaflow_core.precision).
         """
         dev = torch.device(device)
         folder = Path(weights) if weights is not None else None
-        gen_path = _find(folder, "generator", required=True)
+        gen_path = _find(folder, generator_name, required=True)
         assert gen_path is not None
         meta = _sidecar(gen_path)
         gen = build_generator(from_dict(GeneratorConfig, meta["model"], where=str(gen_path)))

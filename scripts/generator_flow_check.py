@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import torch
 
@@ -36,7 +37,7 @@ def main() -> None:
     cfg = load_recipe(GenTrainConfig, args.recipe, [])
     size, dev = cfg.data.size, torch.device(args.device)
     batches = validation_batches(cfg)
-    gpath = find_weights("generator") if args.generator is None else args.generator
+    gpath = find_weights("generator") if args.generator is None else Path(args.generator)
     gen = build_generator(from_dict(GeneratorConfig, read_meta(gpath)["model"])).to(dev).eval()
     load_safetensors_into(gen, gpath)
     sources = [("shipped_flow", FlowSourceConfig())]

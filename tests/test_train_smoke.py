@@ -163,6 +163,20 @@ def test_export_and_pose_transfer(tiny_market, flow_weights, tmp_path, standing_
     assert len(pt.weights_hash) == 12
     with pytest.raises(ValueError):
         pt.transfer(src[:, :, :64], kp, kp)
+    # A second generator beside the first (as the shipped generator_ssim): picked by name, nothing else changes.
+    from safetensors.torch import load_file, save_file
+
+    from diaflow_core.errors import WeightsError
+
+    tensors = {k: v + 0.05 if v.is_floating_point() else v for k, v in load_file(out).items()}
+    save_file(tensors, folder / "generator_ssim.safetensors")
+    shutil.copy(out.with_suffix(".json"), folder / "generator_ssim.json")
+    other = PoseTransfer.load(folder, flow="learned", generator_name="generator_ssim")
+    assert other.provenance["generator"]["file"] == str(folder / "generator_ssim.safetensors")
+    assert other.provenance["flow"]["sha256"] == pt.provenance["flow"]["sha256"]
+    assert other.weights_hash != pt.weights_hash and not torch.equal(other.transfer(src, kp, kp + 2.0), a)
+    with pytest.raises(WeightsError, match="generator_best"):
+        PoseTransfer.load(folder, generator_name="generator_best")
 
 
 def test_flow_stage_trains_and_resumes(tiny_market, tmp_path):

@@ -60,8 +60,20 @@ class DetectorName(StrEnum):
     yolo = "yolo"
 
 
+GENERATOR_NAME_HELP = (
+    "Generator weights by name in the weights folder: generator (default, tuned for the identity of its samples: "
+    "the re-ID gain in docs/reid_augmentation.md) or generator_ssim (picked by validation SSIM: sharper pose "
+    "transfer, identity not measured)."
+)
+
+
 def transfer_model(
-    flow: Flow, weights: Path | None, device: str, generator: bool, precision: str = "auto"
+    flow: Flow,
+    weights: Path | None,
+    device: str,
+    generator: bool,
+    precision: str = "auto",
+    generator_name: str = "generator",
 ) -> tuple[Transfer, str]:
     """The pose-transfer model and the flow label for the manifest."""
     if not generator:
@@ -72,7 +84,10 @@ def transfer_model(
         from diaflow_core.infer import PoseTransfer
     except ImportError as e:
         raise WeightsError(f"the pose-transfer model is not available in this build ({e})") from None
-    return PoseTransfer.load(weights, flow=flow.value, device=device, precision=precision), flow.value
+    model = PoseTransfer.load(
+        weights, flow=flow.value, device=device, precision=precision, generator_name=generator_name
+    )
+    return model, flow.value
 
 
 def backend_options(device: str, yolo_weights: str, mmpose_config: str | None, mmpose_checkpoint: str | None):
@@ -106,6 +121,7 @@ def augment(
         typer.Option("--generator/--no-generator", help="--no-generator: analytic proxy-body warp only, no weights."),
     ] = True,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
+    generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = "generator",
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[
         str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
@@ -143,7 +159,7 @@ def augment(
         video_poses=lambda p: video_pose_pool(p, image_backend, step=video_step),
         folder_poses=lambda p: folder_pose_pool(p, image_backend),
     )
-    transfer, flow_label = transfer_model(flow, weights, dev, generator, precision)
+    transfer, flow_label = transfer_model(flow, weights, dev, generator, precision, generator_name)
     config = AugmentConfig(
         source=source, out=out, per_image=per_image, layout=layout.value, originals=originals.value,
         batch_size=batch_size, seed=seed, views=views.value, limit=limit, flow_label=flow_label,

@@ -39,7 +39,7 @@ _COLUMNS = (
 
 
 def _model_method(
-    weights: Path | None, device: str, precision: str
+    weights: Path | None, device: str, precision: str, generator_name: str = "generator"
 ) -> tuple[Any | None, dict[str, Any] | None, str | None]:
     """The trained model as a Method plus its weights' provenance, or None and why not."""
     try:
@@ -49,10 +49,10 @@ def _model_method(
     from diaflow_core.errors import DiaflowError
 
     try:
-        model = PoseTransfer.load(weights, device=device, precision=precision)
+        model = PoseTransfer.load(weights, device=device, precision=precision, generator_name=generator_name)
     except (DiaflowError, OSError) as exc:
-        if weights is not None:
-            raise
+        if weights is not None or generator_name != "generator":
+            raise  # asked for by path or by name: a missing file is an error, not a skipped row
         return None, None, f"model weights not available ({exc})"
 
     def method(batch: dict[str, Any]) -> Any:
@@ -93,6 +93,13 @@ def evaluate_transfer(
     weights: Annotated[
         Path | None, typer.Option(help="Trained model folder (default: the shipped weights, when present).")
     ] = None,
+    generator_name: Annotated[
+        str,
+        typer.Option(
+            help="The model's generator file in that folder: generator (shipped default, identity-tuned) or "
+            "generator_ssim (picked by validation SSIM). --variant folders use generator."
+        ),
+    ] = "generator",
     variant: Annotated[
         list[str] | None,
         typer.Option(
@@ -144,7 +151,7 @@ def evaluate_transfer(
     methods: dict[str, Any] = {}
     provenance: dict[str, dict[str, Any]] = {}
     skipped_methods: dict[str, str] = {}
-    model, prov, why = _model_method(weights, dev, precision)
+    model, prov, why = _model_method(weights, dev, precision, generator_name)
     if model is not None:
         methods["model"], provenance["model"] = model, prov or {}
     else:

@@ -17,7 +17,7 @@ from reid_augment.sources import discover_sources
 from reid_augment.targets import VIDEO_EXTENSIONS, load_targets
 from reid_augment.video import video_poses
 
-from .augment_cmd import Backend, Flow, backend_options, transfer_model
+from .augment_cmd import GENERATOR_NAME_HELP, Backend, Flow, backend_options, transfer_model
 from .common import device_name
 
 __all__ = ["repose"]
@@ -56,6 +56,7 @@ def repose(
     ),
     flow: Annotated[Flow, typer.Option(help="learned (flow network) or analytic (3D proxy).")] = Flow.learned,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
+    generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = "generator",
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto, fp32 or bf16.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Frames per transfer batch.")] = 16,
@@ -69,7 +70,7 @@ def repose(
     found = discover_sources(source, "per-id")
     backend = pose_backend_for(pose_backend.value, list(found.annotation_csvs), **opts)
     frames = _driving(driving, pose_backend.value, step, max_frames, opts)
-    transfer, flow_label = transfer_model(flow, weights, dev, True, precision)
+    transfer, flow_label = transfer_model(flow, weights, dev, True, precision, generator_name)
     cfg = ReposeConfig(out=out, ids=tuple(ids or ()), max_ids=max_ids, batch_size=batch_size, video=video, fps=fps)
     console.print(f"driving: {driving.name}, {len(frames)} poses; source poses: {backend.name}; flow: {flow_label}")
     progress = Progress(
