@@ -158,6 +158,8 @@ def test_cli_function(tiny_root: Path, tmp_path: Path) -> None:
         app, ["--data", str(tiny_root), "--weights", str(tmp_path / "none"), "--json", str(out), "--device", "cpu"]
     )
     assert res.exit_code != 0  # explicit weights that do not exist are an error, not a silent skip
+    res = CliRunner().invoke(app, ["--data", str(tiny_root), "--generator-name", "generator_gone", "--device", "cpu"])
+    assert res.exit_code != 0 and "generator_gone" in str(res.exception)  # so is a generator asked for by name
     res = CliRunner().invoke(app, ["--data", str(tiny_root), "--json", str(out), "--device", "cpu", "--limit", "2"])
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
