@@ -95,10 +95,15 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
             f"generator_weights={tmp_path / 'gen' / 'checkpoints' / 'best.pt'}",
             "optim.epochs=1",
             "optim.ema_decay=0.5",
+            "loss.mask_l1_weight=2.0",
         ],
     )
     res3 = train_generator(pw, tmp_path / "pw", torch.device("cpu"))
     assert math.isfinite(res3["best_ssim"])
+    # loss.mask_l1_weight: the body-mask L1 is added and logged (the mean over the mask's pixels)
+    masked = [r["mask_l1"] for r in _stats(tmp_path / "pw") if "l1" in r]
+    assert masked and all(math.isfinite(m) and m > 0 for m in masked)
+    assert not any("mask_l1" in r for r in recs)  # off by default
     # with optim.ema_decay the average is validated and kept in best.pt; the raw weights' figures are logged too
     vals = [r for r in _stats(tmp_path / "pw") if "val" in r]
     assert vals and all("val_raw" in r and math.isfinite(r["val_raw"]["ssim"]) for r in vals)
@@ -108,6 +113,27 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
     for k, v in best["state"]["pixel_warp"].items():
         torch.testing.assert_close(v, last["state"]["ema"][f"module.{k}"])
     assert any(not torch.equal(v, last["state"]["net"][k]) for k, v in best["state"]["pixel_warp"].items())
+
+
+def test_pair_collate_masks_follow_the_flipped_target(tiny_market):
+    """The body-mask loss's mask is drawn from the target pose as the batch has it (after the joint flip)."""
+    import numpy as np
+
+    from diaflow_core.data.pairs_dataset import PoseTransferPairs
+    from diaflow_core.pose import body_mask
+    from diaflow_core.train.generator import PairCollate
+
+    ds = PoseTransferPairs(tiny_market, split="train")
+    items = [ds[i] for i in range(2)]
+    plain = PairCollate(0.0, 64, (128, 64))([dict(it) for it in items])
+    flipped = PairCollate(1.0, 64, (128, 64))([dict(it) for it in items])
+    assert "tgt_mask" not in PairCollate(0.0, 64)([dict(it) for it in items])
+    for b in (plain, flipped):
+        assert b["tgt_mask"].shape == (2, 1, 128, 64) and b["tgt_mask"].dtype == torch.float32
+        for i in range(2):
+            expected = body_mask(b["tgt_kp"][i].numpy(), (128, 64))
+            np.testing.assert_array_equal(b["tgt_mask"][i, 0].numpy(), expected.astype(np.float32))
+    assert plain["tgt_mask"].sum() > 0 and not torch.equal(plain["tgt_mask"], flipped["tgt_mask"])
 
 
 @pytest.mark.parametrize(

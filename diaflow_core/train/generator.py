@@ -23,10 +23,11 @@ from torch.utils.data import DataLoader, default_collate
 from ..data.pairs_dataset import PoseTransferPairs
 from ..errors import ConfigError
 from ..losses import PerceptualConfig, PerceptualLoss, d_loss, g_loss
+from ..losses.pixel import l1
 from ..models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from ..models.generator import GeneratorConfig, build_generator
 from ..models.pixel_warp import PixelWarper, PixelWarperConfig
-from ..pose import flip_pose, pose_heatmaps_torch
+from ..pose import body_mask, flip_pose, pose_heatmaps_torch
 from .common import (
     RunDir,
     autocast_for,
@@ -72,6 +73,9 @@ class GenLossConfig:
     gan_weight: float = 0.01
     gan_kind: Literal["vanilla", "lsgan", "hinge"] = "vanilla"
     gan_start_epoch: int = 2
+    # > 0: add this weight x the L1 over the target's body mask (pose.body_mask, the masked-SSIM mask; mean over
+    # the mask's pixels), so the person counts more than the background (PG2's pose-mask loss, normalised per mask).
+    mask_l1_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,13 @@ class GenTrainConfig:
 
 
 class PairCollate:
-    """Default collate plus a joint horizontal flip of both images and poses (keeps the pair consistent)."""
+    """Default collate plus a joint horizontal flip of both images and poses (keeps the pair consistent).
 
-    def __init__(self, flip_prob: float, width: int) -> None:
-        self.flip_prob, self.width = flip_prob, width
+    ``mask_size`` (H, W): also a ``tgt_mask`` (B, 1, H, W) float, the body mask of the (flipped) target pose.
+    """
+
+    def __init__(self, flip_prob: float, width: int, mask_size: tuple[int, int] | None = None) -> None:
+        self.flip_prob, self.width, self.mask_size = flip_prob, width, mask_size
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         flips = torch.rand(len(items)) < self.flip_prob
@@ -124,6 +131,10 @@ class PairCollate:
                     item[k] = item[k].flip(-1)
                 for k in ("src_kp", "tgt_kp"):
                     item[k] = torch.as_tensor(flip_pose(np.asarray(item[k]), self.width))
+            if self.mask_size is not None:
+                item["tgt_mask"] = torch.from_numpy(
+                    body_mask(np.asarray(item["tgt_kp"]), self.mask_size)[None].astype(np.float32)
+                )
         return default_collate(items)
 
 
@@ -181,7 +192,7 @@ def train_generator(
         sampler=sampler,
         drop_last=True,
         num_workers=cfg.num_workers,
-        collate_fn=PairCollate(cfg.data.flip_prob, size[1]),
+        collate_fn=PairCollate(cfg.data.flip_prob, size[1], size if cfg.loss.mask_l1_weight > 0 else None),
         persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
@@ -276,6 +287,10 @@ def train_generator(
             loss_l1 = (fake32 - b["tgt"]).abs().mean()
             loss = cfg.loss.l1_weight * loss_l1
             parts["l1"] = loss_l1.item()
+            if cfg.loss.mask_l1_weight > 0:
+                loss_m = l1(fake32, b["tgt"], b["tgt_mask"])
+                loss = loss + cfg.loss.mask_l1_weight * loss_m
+                parts["mask_l1"] = loss_m.item()
             if cfg.loss.perceptual_weight > 0 and cfg.loss.perceptual.backend != "none":
                 with autocast_for(device, cfg.amp):
                     loss_p = perceptual(fake, b["tgt"]).float()
