@@ -6,6 +6,10 @@
 # market-annotation-train.csv into the ignored .device_data/market1501 (~25 MB; remove it afterwards, Market
 # images never enter the project), then one call with carry [".device_data"] and
 # MARKET=.device_data/market1501 OUT=$OUT RUNS=/tmp/runs ... bash scripts/train_market_gpu.sh.
+# The tool sends the working tree plus carried paths, 64 MiB at most: the tracked tree is ~43 MB with two shipped
+# generators and bounding_box_train ~22 MB, so for a call move the generator the run does not start from out of
+# the tree (e.g. copy generator_ssim.safetensors over generator.safetensors and stash the _ssim pair elsewhere;
+# git checkout restores them). A flow-only call needs just the annotation CSV (~2 MB).
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
 # (cuda), WORKERS, RUNS (run folders), FLOW_TARGETS (device on cuda: the flow stage's proxy-body targets are
 # rendered on the GPU after a parity check, else loader: numpy in the workers), CONTINUE=1 (start flow and generator from the shipped weights, fresh
