@@ -25,7 +25,7 @@ from .pose import pose_heatmaps_torch
 from .precision import autocast, resolve_precision
 from .train.common import load_safetensors_into
 from .train.flow_source import FlowSource, FlowSourceConfig
-from .weights import file_sha256, find_weights, read_meta
+from .weights import DEFAULT_GENERATOR, file_sha256, find_weights, read_meta
 
 __all__ = ["PoseTransfer", "export_weights"]
 
@@ -94,7 +94,7 @@ class PoseTransfer:
         device: str | torch.device = "cpu",
         pixel_warp: bool = True,
         precision: str = "auto",
-        generator_name: str = "generator",
+        generator_name: str = DEFAULT_GENERATOR,
     ) -> PoseTransfer:
         """`weights`: a folder holding generator/flow/pixel_warp .safetensors (+ .json); None = shipped ones.
 

@@ -284,7 +284,7 @@ def train_generator(
                     opt_d.step()
                 parts["d"] = loss_d.item()
             fake32 = fake.float()
-            loss_l1 = (fake32 - b["tgt"]).abs().mean()
+            loss_l1 = l1(fake32, b["tgt"])
             loss = cfg.loss.l1_weight * loss_l1
             parts["l1"] = loss_l1.item()
             if cfg.loss.mask_l1_weight > 0:

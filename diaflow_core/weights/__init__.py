@@ -14,9 +14,11 @@ from typing import Any
 
 from ..errors import WeightsError
 
-__all__ = ["weights_dirs", "find_weights", "list_weights", "file_sha256", "read_meta"]
+__all__ = ["DEFAULT_GENERATOR", "weights_dirs", "find_weights", "list_weights", "file_sha256", "read_meta"]
 
 _HERE = Path(__file__).resolve().parent
+# The generator loaded unless another name is asked for (the identity-tuned one; generator_ssim ships beside it).
+DEFAULT_GENERATOR = "generator"
 
 
 def weights_dirs() -> list[Path]:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from diaflow_core.errors import WeightsError
+from diaflow_core.weights import DEFAULT_GENERATOR
 from reid_augment.augment import AugmentConfig, Transfer, run_augment
 from reid_augment.cli.augment_progress import augment_progress, summary_table
 from reid_augment.pose_backends import make_pose_backend, pose_backend_for
@@ -18,6 +19,7 @@ from reid_augment.sources import discover_sources
 from reid_augment.targets import folder_pose_pool, load_targets
 from reid_augment.video import video_pose_pool
 
+from .common import GENERATOR_NAME_HELP
 from .common import device_name as _device
 
 __all__ = ["augment", "backend_options", "demo", "transfer_model"]
@@ -60,20 +62,13 @@ class DetectorName(StrEnum):
     yolo = "yolo"
 
 
-GENERATOR_NAME_HELP = (
-    "Generator weights by name in the weights folder: generator (default, tuned for the identity of its samples: "
-    "the re-ID gain in docs/reid_augmentation.md) or generator_ssim (picked by validation SSIM: sharper pose "
-    "transfer, identity not measured)."
-)
-
-
 def transfer_model(
     flow: Flow,
     weights: Path | None,
     device: str,
     generator: bool,
     precision: str = "auto",
-    generator_name: str = "generator",
+    generator_name: str = DEFAULT_GENERATOR,
 ) -> tuple[Transfer, str]:
     """The pose-transfer model and the flow label for the manifest."""
     if not generator:
@@ -121,7 +116,7 @@ def augment(
         typer.Option("--generator/--no-generator", help="--no-generator: analytic proxy-body warp only, no weights."),
     ] = True,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
-    generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = "generator",
+    generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = DEFAULT_GENERATOR,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[
         str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")

@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["device_name", "market_root"]
+__all__ = ["GENERATOR_NAME_HELP", "device_name", "market_root"]
 
 DEFAULT_MARKET = Path("..") / "shared" / "data" / "market1501"
+
+GENERATOR_NAME_HELP = (
+    "Generator weights by name in the weights folder: generator (default, tuned for the identity of its samples: "
+    "the re-ID gain in docs/reid_augmentation.md) or generator_ssim (picked by validation SSIM: higher SSIM and "
+    "masked SSIM, softer textures; identity not measured)."
+)
 
 
 def device_name(name: str) -> str:

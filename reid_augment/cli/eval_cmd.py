@@ -20,8 +20,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from diaflow_core.weights import DEFAULT_GENERATOR
+
+from .common import GENERATOR_NAME_HELP, market_root
 from .common import device_name as _device
-from .common import market_root
 
 console = Console(stderr=True)
 
@@ -39,7 +41,7 @@ _COLUMNS = (
 
 
 def _model_method(
-    weights: Path | None, device: str, precision: str, generator_name: str = "generator"
+    weights: Path | None, device: str, precision: str, generator_name: str = DEFAULT_GENERATOR
 ) -> tuple[Any | None, dict[str, Any] | None, str | None]:
     """The trained model as a Method plus its weights' provenance, or None and why not."""
     try:
@@ -51,7 +53,7 @@ def _model_method(
     try:
         model = PoseTransfer.load(weights, device=device, precision=precision, generator_name=generator_name)
     except (DiaflowError, OSError) as exc:
-        if weights is not None or generator_name != "generator":
+        if weights is not None or generator_name != DEFAULT_GENERATOR:
             raise  # asked for by path or by name: a missing file is an error, not a skipped row
         return None, None, f"model weights not available ({exc})"
 
@@ -94,12 +96,8 @@ def evaluate_transfer(
         Path | None, typer.Option(help="Trained model folder (default: the shipped weights, when present).")
     ] = None,
     generator_name: Annotated[
-        str,
-        typer.Option(
-            help="The model's generator file in that folder: generator (shipped default, identity-tuned) or "
-            "generator_ssim (picked by validation SSIM). --variant folders use generator."
-        ),
-    ] = "generator",
+        str, typer.Option(help=f"{GENERATOR_NAME_HELP} The model's only: --variant folders use generator.")
+    ] = DEFAULT_GENERATOR,
     variant: Annotated[
         list[str] | None,
         typer.Option(

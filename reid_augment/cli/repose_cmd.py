@@ -11,14 +11,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from diaflow_core.errors import DataError
+from diaflow_core.weights import DEFAULT_GENERATOR
 from reid_augment.pose_backends import make_pose_backend, pose_backend_for
 from reid_augment.repose import ReposeConfig, ReposeEvent, run_repose
 from reid_augment.sources import discover_sources
 from reid_augment.targets import VIDEO_EXTENSIONS, load_targets
 from reid_augment.video import video_poses
 
-from .augment_cmd import GENERATOR_NAME_HELP, Backend, Flow, backend_options, transfer_model
-from .common import device_name
+from .augment_cmd import Backend, Flow, backend_options, transfer_model
+from .common import GENERATOR_NAME_HELP, device_name
 
 __all__ = ["repose"]
 
@@ -56,7 +57,7 @@ def repose(
     ),
     flow: Annotated[Flow, typer.Option(help="learned (flow network) or analytic (3D proxy).")] = Flow.learned,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
-    generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = "generator",
+    generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = DEFAULT_GENERATOR,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto, fp32 or bf16.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Frames per transfer batch.")] = 16,
