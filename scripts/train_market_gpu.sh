@@ -2,9 +2,10 @@
 # Train the shipped Market-1501 weights on one GPU in a fixed time budget: flow regressor, generator, then
 # (PW_S > 0) the pixel-warping net on the frozen generator ("full" variant).
 # Usage: MARKET=path/to/market1501 OUT=dest bash scripts/train_market_gpu.sh
-# On the lent device machine (../shared does not travel): here, copy bounding_box_train/ and
-# market-annotation-train.csv into the ignored .device_data/market1501 (~25 MB; remove it afterwards, Market
-# images never enter the project), then one call with carry [".device_data"] and
+# On the lent device machine (../shared does not travel): here, `bash scripts/stage_device.sh gen` (or `flow`)
+# copies bounding_box_train/ and market-annotation-train.csv into the ignored .device_data/market1501 (~25 MB;
+# remove it afterwards, Market images never enter the project) and checks the payload against the limit below,
+# then one call with carry [".device_data"] and
 # MARKET=.device_data/market1501 OUT=$OUT RUNS=/tmp/runs ... bash scripts/train_market_gpu.sh.
 # The tool sends the working tree plus carried paths, 64 MiB at most: the tracked tree is ~43 MB with two shipped
 # generators and bounding_box_train ~22 MB, so for a call move the generator the run does not start from out of

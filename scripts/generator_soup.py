@@ -1,0 +1,107 @@
+"""Weight arithmetic between generators fine-tuned from one parent, and their validation figures.
+
+Two generators that left the same parent by different fine-tunes (the identity-tuned default: re-ID perceptual
+loss; generator_ssim: L1 on a GPU) each moved the weights by a "task vector" W_i - W_parent. A mix
+W = W_parent + sum_i c_i (W_i - W_parent) can keep both gains (model soups, Wortsman et al. 2022; task
+arithmetic, Ilharco et al. 2023). Each mix is written as a generator file (fp16, the first model's sidecar
+with a `soup` record) and validated on the generator recipe's held-out training pairs with the shipped flow.
+
+    python scripts/generator_soup.py --parent P.safetensors --model A.safetensors --model B.safetensors \
+        --mix 0.5,0.5 --mix 1,1 [--out DIR] [--device cpu] [--no-validate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from diaflow_core.config import from_dict, load_recipe
+from diaflow_core.models.generator import GeneratorConfig, build_generator
+from diaflow_core.pose import pose_heatmaps_torch
+from diaflow_core.precision import autocast
+from diaflow_core.train.common import load_safetensors_into, save_safetensors
+from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
+from diaflow_core.train.gen_validate import validate_transfer
+from diaflow_core.train.generator import GenTrainConfig, validation_batches
+from diaflow_core.weights import file_sha256, read_meta
+
+
+def mix_state(parent: dict[str, torch.Tensor], models: list[dict[str, torch.Tensor]], coeffs: list[float]) -> dict:
+    """W_parent + sum_i c_i (W_i - W_parent) in fp32 for float tensors; integer buffers (BatchNorm's
+    num_batches_tracked) are taken from the first model."""
+    if len(models) != len(coeffs):
+        raise ValueError(f"{len(coeffs)} coefficients for {len(models)} models")
+    out = {}
+    for k, p in parent.items():
+        missing = [i for i, m in enumerate(models) if k not in m]
+        if missing:
+            raise KeyError(f"tensor {k!r} missing in model(s) {missing}: not fine-tunes of one architecture")
+        if not p.is_floating_point():
+            out[k] = models[0][k].clone()
+            continue
+        w = p.float().clone()
+        for m, c in zip(models, coeffs, strict=True):
+            w += c * (m[k].float() - p.float())
+        out[k] = w
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--parent", required=True, type=Path)
+    ap.add_argument("--model", action="append", required=True, type=Path, help="a fine-tune of the parent")
+    ap.add_argument("--mix", action="append", required=True, help="comma-separated coefficients, one per --model")
+    ap.add_argument("--out", type=Path, default=Path("out/soup"))
+    ap.add_argument("--recipe", default="recipes/market1501_generator.yaml")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--no-validate", action="store_true")
+    args = ap.parse_args()
+    parent = load_file(str(args.parent))
+    models = [load_file(str(m)) for m in args.model]
+    meta = read_meta(args.model[0])
+    cfg = load_recipe(GenTrainConfig, args.recipe, [])
+    size, dev = cfg.data.size, torch.device(args.device)
+    batches = None if args.no_validate else validation_batches(cfg)
+    src = None if args.no_validate else FlowSource(FlowSourceConfig(), size, cfg.data.heatmap_radius, dev)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for mix in args.mix:
+        coeffs = [float(c) for c in mix.split(",")]
+        tag = "mix_" + "_".join(f"{c:g}" for c in coeffs)
+        gen = build_generator(from_dict(GeneratorConfig, meta["model"])).eval()
+        gen.load_state_dict(mix_state(parent, models, coeffs))
+        soup = {
+            "parent": f"{args.parent} (sha256 {file_sha256(args.parent)})",
+            "models": [f"{m} (sha256 {file_sha256(m)})" for m in args.model],
+            "coefficients": coeffs,
+        }
+        path = args.out / f"{tag}.safetensors"
+        save_safetensors(gen, path, {"model": meta["model"]}, half=True)
+        path.with_suffix(".json").write_text(json.dumps({**meta, "soup": soup}, indent=1))
+        row: dict = {"file": str(path)}
+        if batches is not None and src is not None:
+            g16 = build_generator(from_dict(GeneratorConfig, meta["model"])).to(dev).eval()
+            load_safetensors_into(g16, path)  # validate what was written (fp16), not the fp32 mix
+
+            def generate(b: dict, g: torch.nn.Module = g16) -> torch.Tensor:
+                p2 = pose_heatmaps_torch(b["tgt_kp"], size, cfg.data.heatmap_radius)
+                flow, vis = src(b["src_kp"], b["tgt_kp"])
+                with autocast(dev, "auto"):
+                    return g(b["src"], p2, flow, vis).float()
+
+            t0 = time.time()
+            with torch.no_grad():
+                row.update(validate_transfer(generate, batches, dev))
+            row["seconds"] = round(time.time() - t0, 1)
+        results[tag] = row
+        print(tag, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
