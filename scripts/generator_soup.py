@@ -1,13 +1,14 @@
 """Weight arithmetic between generators fine-tuned from one parent, and their validation figures.
 
-Two generators that left the same parent by different fine-tunes (the identity-tuned default: re-ID perceptual
-loss; generator_ssim: L1 on a GPU) each moved the weights by a "task vector" W_i - W_parent. A mix
-W = W_parent + sum_i c_i (W_i - W_parent) can keep both gains (model soups, Wortsman et al. 2022; task
-arithmetic, Ilharco et al. 2023). Each mix is written as a generator file (fp16, the first model's sidecar
-with a `soup` record) and validated on the generator recipe's held-out training pairs with the shipped flow.
+Two generators that left the same parent by different fine-tunes (the re-ID perceptual one and the L1 one on a
+GPU) each moved the weights by a task vector W_i - W_parent; `diaflow_core.train.weight_mix` mixes them as
+W_parent + sum_i c_i (W_i - W_parent). Each mix is written as a generator file (fp16, the first model's sidecar
+plus a `soup` record) and validated on the generator recipe's held-out training pairs with the shipped flow.
+The default generator since session 12 is `--mix 1,1` of the session-9 identity-tuned generator and
+generator_ssim over their parent (`git show 0f50846:diaflow_core/weights/generator.safetensors`).
 
     python scripts/generator_soup.py --parent P.safetensors --model A.safetensors --model B.safetensors \
-        --mix 0.5,0.5 --mix 1,1 [--out DIR] [--device cpu] [--no-validate]
+        --mix 0.5,0.5 --mix=1,1 [--out DIR] [--device cpu] [--no-validate]    (negative: --mix=-0.25,1)
 """
 
 from __future__ import annotations
@@ -28,27 +29,8 @@ from diaflow_core.train.common import load_safetensors_into, save_safetensors
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
 from diaflow_core.train.gen_validate import validate_transfer
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
+from diaflow_core.train.weight_mix import mix_state_dicts
 from diaflow_core.weights import file_sha256, read_meta
-
-
-def mix_state(parent: dict[str, torch.Tensor], models: list[dict[str, torch.Tensor]], coeffs: list[float]) -> dict:
-    """W_parent + sum_i c_i (W_i - W_parent) in fp32 for float tensors; integer buffers (BatchNorm's
-    num_batches_tracked) are taken from the first model."""
-    if len(models) != len(coeffs):
-        raise ValueError(f"{len(coeffs)} coefficients for {len(models)} models")
-    out = {}
-    for k, p in parent.items():
-        missing = [i for i, m in enumerate(models) if k not in m]
-        if missing:
-            raise KeyError(f"tensor {k!r} missing in model(s) {missing}: not fine-tunes of one architecture")
-        if not p.is_floating_point():
-            out[k] = models[0][k].clone()
-            continue
-        w = p.float().clone()
-        for m, c in zip(models, coeffs, strict=True):
-            w += c * (m[k].float() - p.float())
-        out[k] = w
-    return out
 
 
 def main() -> None:
@@ -74,7 +56,7 @@ def main() -> None:
         coeffs = [float(c) for c in mix.split(",")]
         tag = "mix_" + "_".join(f"{c:g}" for c in coeffs)
         gen = build_generator(from_dict(GeneratorConfig, meta["model"])).eval()
-        gen.load_state_dict(mix_state(parent, models, coeffs))
+        gen.load_state_dict(mix_state_dicts(parent, models, coeffs))
         soup = {
             "parent": f"{args.parent} (sha256 {file_sha256(args.parent)})",
             "models": [f"{m} (sha256 {file_sha256(m)})" for m in args.model],
