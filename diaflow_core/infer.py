@@ -21,7 +21,7 @@ from .config import from_dict
 from .errors import WeightsError
 from .models.generator import GeneratorConfig, build_generator
 from .models.pixel_warp import PixelWarper, PixelWarperConfig
-from .pose import pose_heatmaps_torch
+from .pose import flip_pose, pose_heatmaps_torch
 from .precision import autocast, resolve_precision
 from .train.common import load_safetensors_into
 from .train.flow_source import FlowSource, FlowSourceConfig
@@ -80,8 +80,10 @@ class PoseTransfer:
         weights_hash: str,
         precision: str = "auto",
         provenance: dict[str, Any] | None = None,
+        flip_average: bool = False,
     ) -> None:
         self.generator, self.flow, self.pixel_warp = generator, flow, pixel_warp
+        self.flip_average = flip_average
         self.size, self.radius, self.device, self.weights_hash = size, radius, device, weights_hash
         self.precision = resolve_precision(precision, device)  # what actually runs: fp32 or bf16
         self.provenance = provenance or {}  # per component (generator, flow, pixel_warp): see _provenance
@@ -95,6 +97,7 @@ class PoseTransfer:
         pixel_warp: bool = True,
         precision: str = "auto",
         generator_name: str = DEFAULT_GENERATOR,
+        flip_average: bool = False,
     ) -> PoseTransfer:
         """`weights`: a folder holding generator/flow/pixel_warp .safetensors (+ .json); None = shipped ones.
 
@@ -102,6 +105,10 @@ class PoseTransfer:
         identity of its samples) or another name such as `generator_ssim` (picked by validation SSIM).
 
         `precision`: auto (bf16 autocast on CUDA and AMX CPUs, else fp32), fp32 or bf16 (diaflow_core.precision).
+
+        `flip_average`: also re-pose the mirrored person into the mirrored pose, mirror that back and average the
+        two (twice the compute; the output becomes exactly mirror-symmetric in its inputs). The generator is not
+        mirror-equivariant, so the two answers differ and their mean scores higher SSIM (docs/evaluation.md).
         """
         dev = torch.device(device)
         folder = Path(weights) if weights is not None else None
@@ -131,8 +138,9 @@ class PoseTransfer:
             load_safetensors_into(pw, pw_path)
             pw = pw.to(dev).eval().requires_grad_(False)
         hashes = [d[:12] for d in digests.values()]  # the 12-digit form the manifests have always used
-        digest = hashlib.sha256(("|".join(hashes) + f"|{flow}").encode()).hexdigest()[:12]
-        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest, precision, provenance)
+        tag = f"|{flow}" + ("|flip_average" if flip_average else "")  # outputs differ, so does the manifest's hash
+        digest = hashlib.sha256(("|".join(hashes) + tag).encode()).hexdigest()[:12]
+        return cls(gen, src, pw, (int(size[0]), int(size[1])), radius, dev, digest, precision, provenance, flip_average)
 
     @torch.no_grad()
     def transfer(self, src: torch.Tensor, src_kp: torch.Tensor, tgt_kp: torch.Tensor) -> torch.Tensor:
@@ -140,14 +148,22 @@ class PoseTransfer:
             raise ValueError(f"src must be (B, 3, {self.size[0]}, {self.size[1]}), got {tuple(src.shape)}")
         if src_kp.shape != (src.shape[0], 18, 2) or tgt_kp.shape != src_kp.shape:
             raise ValueError(f"keypoints must be (B, 18, 2), got {tuple(src_kp.shape)} and {tuple(tgt_kp.shape)}")
-        x1 = src.to(self.device, torch.float32)
+        x1, kp1, kp2 = src.to(self.device, torch.float32), src_kp.float(), tgt_kp.float()
+        out = self._run(x1, kp1, kp2)
+        if self.flip_average:
+            w = self.size[1]
+            mirrored = self._run(x1.flip(-1), flip_pose(kp1, w), flip_pose(kp2, w))  # type: ignore[arg-type]
+            out = (out + mirrored.flip(-1)) / 2
+        return out.clamp(-1, 1).cpu()
+
+    def _run(self, x1: torch.Tensor, src_kp: torch.Tensor, tgt_kp: torch.Tensor) -> torch.Tensor:
         with autocast(self.device, self.precision):
-            flow, vis = self.flow(src_kp.float(), tgt_kp.float())
-            p2 = pose_heatmaps_torch(tgt_kp.to(self.device, torch.float32), self.size, self.radius)
+            flow, vis = self.flow(src_kp, tgt_kp)
+            p2 = pose_heatmaps_torch(tgt_kp.to(self.device), self.size, self.radius)
             out = self.generator(x1, p2, flow, vis)
             if self.pixel_warp is not None:
                 out = self.pixel_warp(x1, out, flow, vis)[0]
-        return out.float().clamp(-1, 1).cpu()
+        return out.float()
 
 
 def export_weights(

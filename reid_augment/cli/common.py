@@ -10,9 +10,9 @@ __all__ = ["GENERATOR_NAME_HELP", "device_name", "market_root"]
 DEFAULT_MARKET = Path("..") / "shared" / "data" / "market1501"
 
 GENERATOR_NAME_HELP = (
-    "Generator weights by name in the weights folder: generator (default, tuned for the identity of its samples: "
-    "the re-ID gain in docs/reid_augmentation.md) or generator_ssim (picked by validation SSIM: higher SSIM and "
-    "masked SSIM, softer textures; identity not measured)."
+    "Generator weights by name in the weights folder: generator (default: the identity-tuned and the SSIM-tuned "
+    "generators added; its samples keep identity best) or generator_ssim (picked by validation SSIM: higher SSIM "
+    "and masked SSIM, softer textures, less identity; docs/evaluation.md)."
 )
 
 

@@ -41,7 +41,11 @@ _COLUMNS = (
 
 
 def _model_method(
-    weights: Path | None, device: str, precision: str, generator_name: str = DEFAULT_GENERATOR
+    weights: Path | None,
+    device: str,
+    precision: str,
+    generator_name: str = DEFAULT_GENERATOR,
+    flip_average: bool = False,
 ) -> tuple[Any | None, dict[str, Any] | None, str | None]:
     """The trained model as a Method plus its weights' provenance, or None and why not."""
     try:
@@ -51,7 +55,9 @@ def _model_method(
     from diaflow_core.errors import DiaflowError
 
     try:
-        model = PoseTransfer.load(weights, device=device, precision=precision, generator_name=generator_name)
+        model = PoseTransfer.load(
+            weights, device=device, precision=precision, generator_name=generator_name, flip_average=flip_average
+        )
     except (DiaflowError, OSError) as exc:
         if weights is not None or generator_name != DEFAULT_GENERATOR:
             raise  # asked for by path or by name: a missing file is an error, not a skipped row
@@ -125,6 +131,13 @@ def evaluate_transfer(
     precision: Annotated[
         str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
     ] = "auto",
+    flip_average: Annotated[
+        bool,
+        typer.Option(
+            help="Model and variants: average each output with the mirrored input's output mirrored back "
+            "(twice the compute; higher SSIM, docs/evaluation.md)."
+        ),
+    ] = False,
 ) -> None:
     """SSIM (skimage default and Gaussian), masked SSIM, PSNR, L1 (+ FID, IS, LPIPS with weights) on the test pairs."""
     from diaflow_core.errors import ConfigError
@@ -149,14 +162,14 @@ def evaluate_transfer(
     methods: dict[str, Any] = {}
     provenance: dict[str, dict[str, Any]] = {}
     skipped_methods: dict[str, str] = {}
-    model, prov, why = _model_method(weights, dev, precision, generator_name)
+    model, prov, why = _model_method(weights, dev, precision, generator_name, flip_average)
     if model is not None:
         methods["model"], provenance["model"] = model, prov or {}
     else:
         skipped_methods["model"] = str(why)
         console.print(f"[yellow]{why}[/]")
     for name, folder in variants.items():
-        methods[name], prov, _ = _model_method(folder, dev, precision)  # explicit folders: errors are raised
+        methods[name], prov, _ = _model_method(folder, dev, precision, flip_average=flip_average)  # errors raised
         provenance[name] = prov or {}
     if baselines:
         usable, not_usable = available_baselines()
@@ -223,6 +236,7 @@ def evaluate_transfer(
         "weights": str(weights) if weights else None,
         "variants": {k: str(v) for k, v in variants.items()},
         "precision": resolve_precision(precision, dev),
+        "flip_average": flip_average,
     }
     summary = transfer_summary(
         reports, "model" if "model" in methods else None, settings, skipped_methods, hardware_info(dev),
