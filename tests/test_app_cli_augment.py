@@ -90,3 +90,25 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     train = sorted(p.name for p in (out / "bounding_box_train").iterdir())
     assert len(train) == 9 and (out / "preview.png").is_file() and (out / "scene.jpg").is_file()
     assert len(read_manifest(out / "manifest.csv")) == 6
+
+
+def test_augment_flip_average_gets_its_own_hash_and_rerun_is_refused(tmp_path: Path) -> None:
+    from diaflow_core.weights import find_weights
+
+    if find_weights("generator", required=False) is None:
+        pytest.skip("no shipped generator weights in this checkout")
+    src = tmp_path / "crops"
+    make_crops(src, 2)
+    out = tmp_path / "out"
+    base = ["augment", str(src), "--out", str(out), "-k", "1", "--device", "cpu", "--precision", "fp32"]
+    _ok([*base, "--flip-average"])
+    rows = read_manifest(out / "manifest.csv")
+    plain = tmp_path / "plain"
+    _ok(["augment", str(src), "--out", str(plain), "-k", "1", "--device", "cpu", "--precision", "fp32"])
+    hashes = {r["weights_hash"] for r in rows}
+    assert len(rows) == 2 and len(hashes) == 1
+    assert hashes.isdisjoint({r["weights_hash"] for r in read_manifest(plain / "manifest.csv")})
+    result = runner.invoke(app, base)  # same folder without averaging: other samples, so refused, nothing lost
+    assert result.exit_code != 0 and isinstance(result.exception, DiaflowError)
+    assert "weights_hash" in str(result.exception)
+    assert len(read_manifest(out / "manifest.csv")) == 2

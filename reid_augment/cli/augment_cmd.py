@@ -19,7 +19,7 @@ from reid_augment.sources import discover_sources
 from reid_augment.targets import folder_pose_pool, load_targets
 from reid_augment.video import video_pose_pool
 
-from .common import GENERATOR_NAME_HELP
+from .common import FLIP_AVERAGE_HELP, GENERATOR_NAME_HELP
 from .common import device_name as _device
 
 __all__ = ["augment", "backend_options", "demo", "transfer_model"]
@@ -69,6 +69,7 @@ def transfer_model(
     generator: bool,
     precision: str = "auto",
     generator_name: str = DEFAULT_GENERATOR,
+    flip_average: bool = False,
 ) -> tuple[Transfer, str]:
     """The pose-transfer model and the flow label for the manifest."""
     if not generator:
@@ -80,7 +81,12 @@ def transfer_model(
     except ImportError as e:
         raise WeightsError(f"the pose-transfer model is not available in this build ({e})") from None
     model = PoseTransfer.load(
-        weights, flow=flow.value, device=device, precision=precision, generator_name=generator_name
+        weights,
+        flow=flow.value,
+        device=device,
+        precision=precision,
+        generator_name=generator_name,
+        flip_average=flip_average,
     )
     return model, flow.value
 
@@ -117,6 +123,7 @@ def augment(
     ] = True,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
     generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = DEFAULT_GENERATOR,
+    flip_average: Annotated[bool, typer.Option(help=FLIP_AVERAGE_HELP)] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[
         str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
@@ -154,7 +161,7 @@ def augment(
         video_poses=lambda p: video_pose_pool(p, image_backend, step=video_step),
         folder_poses=lambda p: folder_pose_pool(p, image_backend),
     )
-    transfer, flow_label = transfer_model(flow, weights, dev, generator, precision, generator_name)
+    transfer, flow_label = transfer_model(flow, weights, dev, generator, precision, generator_name, flip_average)
     config = AugmentConfig(
         source=source, out=out, per_image=per_image, layout=layout.value, originals=originals.value,
         batch_size=batch_size, seed=seed, views=views.value, limit=limit, flow_label=flow_label,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["GENERATOR_NAME_HELP", "device_name", "market_root"]
+__all__ = ["FLIP_AVERAGE_HELP", "GENERATOR_NAME_HELP", "device_name", "market_root"]
 
 DEFAULT_MARKET = Path("..") / "shared" / "data" / "market1501"
 
@@ -13,6 +13,11 @@ GENERATOR_NAME_HELP = (
     "Generator weights by name in the weights folder: generator (default: the identity-tuned and the SSIM-tuned "
     "generators added; its samples keep identity best) or generator_ssim (picked by validation SSIM: higher SSIM "
     "and masked SSIM, softer textures, less identity; docs/evaluation.md)."
+)
+
+FLIP_AVERAGE_HELP = (
+    "Average each output with the mirrored person's output mirrored back: twice the compute, higher SSIM on the "
+    "test pairs (docs/evaluation.md); its effect on the identity of samples is not measured yet."
 )
 
 

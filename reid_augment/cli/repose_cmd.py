@@ -19,7 +19,7 @@ from reid_augment.targets import VIDEO_EXTENSIONS, load_targets
 from reid_augment.video import video_poses
 
 from .augment_cmd import Backend, Flow, backend_options, transfer_model
-from .common import GENERATOR_NAME_HELP, device_name
+from .common import FLIP_AVERAGE_HELP, GENERATOR_NAME_HELP, device_name
 
 __all__ = ["repose"]
 
@@ -58,6 +58,7 @@ def repose(
     flow: Annotated[Flow, typer.Option(help="learned (flow network) or analytic (3D proxy).")] = Flow.learned,
     weights: Annotated[Path | None, typer.Option(help="Model weights (default: the ones shipped).")] = None,
     generator_name: Annotated[str, typer.Option(help=GENERATOR_NAME_HELP)] = DEFAULT_GENERATOR,
+    flip_average: Annotated[bool, typer.Option(help=FLIP_AVERAGE_HELP)] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto, fp32 or bf16.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Frames per transfer batch.")] = 16,
@@ -71,7 +72,7 @@ def repose(
     found = discover_sources(source, "per-id")
     backend = pose_backend_for(pose_backend.value, list(found.annotation_csvs), **opts)
     frames = _driving(driving, pose_backend.value, step, max_frames, opts)
-    transfer, flow_label = transfer_model(flow, weights, dev, True, precision, generator_name)
+    transfer, flow_label = transfer_model(flow, weights, dev, True, precision, generator_name, flip_average)
     cfg = ReposeConfig(out=out, ids=tuple(ids or ()), max_ids=max_ids, batch_size=batch_size, video=video, fps=fps)
     console.print(f"driving: {driving.name}, {len(frames)} poses; source poses: {backend.name}; flow: {flow_label}")
     progress = Progress(
