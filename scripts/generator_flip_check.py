@@ -16,12 +16,11 @@ from pathlib import Path
 import torch
 
 from diaflow_core.config import from_dict, load_recipe
+from diaflow_core.infer import PoseTransfer
 from diaflow_core.models.generator import GeneratorConfig, build_generator
-from diaflow_core.pose import flip_pose, pose_heatmaps_torch
-from diaflow_core.precision import autocast
 from diaflow_core.train.common import load_safetensors_into
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
-from diaflow_core.train.gen_validate import validate_transfer
+from diaflow_core.train.gen_validate import validate_pose_transfer
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
 from diaflow_core.weights import read_meta
 
@@ -37,25 +36,15 @@ def main() -> None:
     gen = build_generator(from_dict(GeneratorConfig, read_meta(args.generator)["model"])).eval()
     load_safetensors_into(gen, args.generator)
     src = FlowSource(FlowSourceConfig(), size, cfg.data.heatmap_radius, dev)
-
-    def once(img: torch.Tensor, skp: torch.Tensor, tkp: torch.Tensor) -> torch.Tensor:
-        with autocast(dev, "auto"):
-            flow, vis = src(skp, tkp)
-            return gen(img, pose_heatmaps_torch(tkp, size, cfg.data.heatmap_radius), flow, vis).float()
-
-    def plain(b: dict) -> torch.Tensor:
-        return once(b["src"], b["src_kp"], b["tgt_kp"])
-
-    def averaged(b: dict) -> torch.Tensor:
-        skp, tkp, w = torch.as_tensor(b["src_kp"]), torch.as_tensor(b["tgt_kp"]), size[1]
-        mirrored = once(b["src"].flip(-1), flip_pose(skp, w), flip_pose(tkp, w)).flip(-1)  # type: ignore[arg-type]
-        return (plain(b) + mirrored) / 2
+    models = {
+        name: PoseTransfer(gen, src, None, size, cfg.data.heatmap_radius, dev, "validation", flip_average=flip)
+        for name, flip in (("plain", False), ("flip_average", True))
+    }
 
     out = {}
-    for name, fn in (("plain", plain), ("flip_average", averaged)):
+    for name, pt in models.items():
         t0 = time.time()
-        with torch.no_grad():
-            out[name] = validate_transfer(fn, batches, dev)
+        out[name] = validate_pose_transfer(pt, batches, dev)
         print(name, {k: round(v, 4) for k, v in out[name].items()}, f"{time.time() - t0:.0f} s", flush=True)
     print(json.dumps(out))
 

@@ -17,12 +17,11 @@ from pathlib import Path
 import torch
 
 from diaflow_core.config import from_dict, load_recipe
+from diaflow_core.infer import PoseTransfer
 from diaflow_core.models.generator import GeneratorConfig, build_generator
-from diaflow_core.pose import pose_heatmaps_torch
-from diaflow_core.precision import autocast
 from diaflow_core.train.common import load_safetensors_into
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
-from diaflow_core.train.gen_validate import validate_transfer
+from diaflow_core.train.gen_validate import validate_pose_transfer
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
 from diaflow_core.weights import find_weights, read_meta
 
@@ -45,17 +44,10 @@ def main() -> None:
     sources += [("proxy_body_ground_truth", FlowSourceConfig(mode="analytic"))]
     out = {}
     for name, fcfg in sources:
-        src = FlowSource(fcfg, size, cfg.data.heatmap_radius, dev)
-
-        def generate(b: dict, src: FlowSource = src) -> torch.Tensor:
-            p2 = pose_heatmaps_torch(b["tgt_kp"], size, cfg.data.heatmap_radius)
-            flow, vis = src(b["src_kp"], b["tgt_kp"])
-            with autocast(dev, "auto"):
-                return gen(b["src"], p2, flow, vis).float()
-
+        pt = PoseTransfer(gen, FlowSource(fcfg, size, cfg.data.heatmap_radius, dev), None, size,
+                          cfg.data.heatmap_radius, dev, name)  # fmt: skip
         t0 = time.time()
-        with torch.no_grad():
-            out[name] = validate_transfer(generate, batches, dev)
+        out[name] = validate_pose_transfer(pt, batches, dev)
         print(name, {k: round(v, 4) for k, v in out[name].items()}, f"{time.time() - t0:.0f} s", flush=True)
     print(json.dumps(out))
 

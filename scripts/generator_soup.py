@@ -22,12 +22,11 @@ import torch
 from safetensors.torch import load_file
 
 from diaflow_core.config import from_dict, load_recipe
+from diaflow_core.infer import PoseTransfer
 from diaflow_core.models.generator import GeneratorConfig, build_generator
-from diaflow_core.pose import pose_heatmaps_torch
-from diaflow_core.precision import autocast
 from diaflow_core.train.common import load_safetensors_into, save_safetensors
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
-from diaflow_core.train.gen_validate import validate_transfer
+from diaflow_core.train.gen_validate import validate_pose_transfer
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
 from diaflow_core.train.weight_mix import mix_state_dicts
 from diaflow_core.weights import file_sha256, read_meta
@@ -69,16 +68,9 @@ def main() -> None:
         if batches is not None and src is not None:
             g16 = build_generator(from_dict(GeneratorConfig, meta["model"])).to(dev).eval()
             load_safetensors_into(g16, path)  # validate what was written (fp16), not the fp32 mix
-
-            def generate(b: dict, g: torch.nn.Module = g16) -> torch.Tensor:
-                p2 = pose_heatmaps_torch(b["tgt_kp"], size, cfg.data.heatmap_radius)
-                flow, vis = src(b["src_kp"], b["tgt_kp"])
-                with autocast(dev, "auto"):
-                    return g(b["src"], p2, flow, vis).float()
-
+            pt = PoseTransfer(g16, src, None, size, cfg.data.heatmap_radius, dev, tag)
             t0 = time.time()
-            with torch.no_grad():
-                row.update(validate_transfer(generate, batches, dev))
+            row.update(validate_pose_transfer(pt, batches, dev))
             row["seconds"] = round(time.time() - t0, 1)
         results[tag] = row
         print(tag, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -14,7 +14,10 @@ from ..evaluation.transfer import to_uint8
 from ..metrics.ssim import masked_ssim, ssim
 from ..pose import body_mask
 
-__all__ = ["validate_transfer"]
+if TYPE_CHECKING:
+    from ..infer import PoseTransfer
+
+__all__ = ["validate_pose_transfer", "validate_transfer"]
 
 
 @torch.no_grad()
@@ -45,3 +48,13 @@ def validate_transfer(
         cv2.imwrite(str(grid_path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
     d = max(n, 1)
     return {"ssim": ssim_sum / d, "masked_ssim": mssim_sum / d, "l1": l1_sum / d, "pairs": float(n)}
+
+
+def validate_pose_transfer(
+    model: PoseTransfer, batches: list[dict[str, Any]], device: torch.device, grid_path: Path | None = None
+) -> dict[str, float]:
+    """`validate_transfer` through the inference path users run (`PoseTransfer.transfer`: precision, mirror
+    averaging, pixel warp), for scripts that compare weights or flow sources outside a training run."""
+    return validate_transfer(
+        lambda b: model.transfer(b["src"], b["src_kp"], b["tgt_kp"]).to(device), batches, device, grid_path
+    )

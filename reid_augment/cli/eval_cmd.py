@@ -22,7 +22,7 @@ from rich.table import Table
 
 from diaflow_core.weights import DEFAULT_GENERATOR
 
-from .common import GENERATOR_NAME_HELP, market_root
+from .common import FLIP_AVERAGE_HELP, GENERATOR_NAME_HELP, market_root
 from .common import device_name as _device
 
 console = Console(stderr=True)
@@ -131,13 +131,7 @@ def evaluate_transfer(
     precision: Annotated[
         str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
     ] = "auto",
-    flip_average: Annotated[
-        bool,
-        typer.Option(
-            help="Model and variants: average each output with the mirrored input's output mirrored back "
-            "(twice the compute; higher SSIM, docs/evaluation.md)."
-        ),
-    ] = False,
+    flip_average: Annotated[bool, typer.Option(help=f"Model and variants. {FLIP_AVERAGE_HELP}")] = False,
 ) -> None:
     """SSIM (skimage default and Gaussian), masked SSIM, PSNR, L1 (+ FID, IS, LPIPS with weights) on the test pairs."""
     from diaflow_core.errors import ConfigError
