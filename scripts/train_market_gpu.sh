@@ -11,6 +11,8 @@
 # generators and bounding_box_train ~22 MB, so for a call move the generator the run does not start from out of
 # the tree (e.g. copy generator_ssim.safetensors over generator.safetensors and stash the _ssim pair elsewhere;
 # git checkout restores them). A flow-only call needs just the annotation CSV (~2 MB).
+# Before a long call, `reid-augment bench --only flow_train --device cuda --flow-train-batch 64 --repeats 3` (~1 min)
+# says whether bf16 (-s amp=true), channels_last or a larger batch (FLOW_BS) trains the flow net faster there.
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
 # (cuda), WORKERS, RUNS (run folders), FLOW_TARGETS (device on cuda: the flow stage's proxy-body targets are
 # rendered on the GPU after a parity check, else loader: numpy in the workers), CONTINUE=1 (start flow and generator from the shipped weights, fresh

@@ -12,8 +12,8 @@ import pytest
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolo_cfg_"))
-# Precision "auto" means bf16 on AMX CPUs; tests pin it to fp32 so results do not depend on the CPU model
-# (test_precision.py asks for bf16 explicitly).
+# Precision "auto" means bf16 on CPUs with native bf16 (AMX, AVX512-BF16); tests pin it to fp32 so results
+# do not depend on the CPU model (test_precision.py asks for bf16 explicitly).
 os.environ.setdefault("DIAFLOW_CPU_BF16", "0")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -51,6 +51,11 @@ def test_precision_variants_are_timed() -> None:
     s = QUICK.resolved()
     assert [r.name for r in CASES["reid"][0](s, CPU)] == ["reid/fp32", "reid/bf16"]
     assert {"train/fp32", "train/bf16"} <= {r.name for r in CASES["train"][0](s, CPU)}
+    flow_rows = CASES["flow_train"][0](s, CPU)
+    names = ["fp32", "channels_last", "bf16", "batch4x", "device_targets"]
+    assert [r.name for r in flow_rows] == [f"flow_train/{n}" for n in names]
+    assert flow_rows[0].settings["batch"] == s.flow_train_batch
+    assert flow_rows[3].note == f"batch {4 * s.flow_train_batch}"
 
 
 def test_data_case_quick(market_root: Path) -> None:

@@ -26,6 +26,18 @@ def test_resolve_precision(monkeypatch):
         resolve_precision("fp16", "cpu")
 
 
+def test_cpu_detection_takes_amx_or_avx512_bf16(monkeypatch):
+    """Without the override, either native bf16 feature (AMX tiles, AVX512-BF16) turns `auto` to bf16."""
+    import diaflow_core.precision as prec
+
+    monkeypatch.delenv("DIAFLOW_CPU_BF16", raising=False)
+    for amx, avx in ((False, False), (True, False), (False, True), (True, True)):
+        flags = {"_is_amx_tile_supported": amx, "_is_avx512_bf16_supported": avx}
+        monkeypatch.setattr(prec, "_cpu_has", lambda name, flags=flags: flags[name])
+        assert cpu_bf16_fast() == (amx or avx)
+        assert resolve_precision("auto", "cpu") == ("bf16" if amx or avx else "fp32")
+
+
 def test_autocast_context_sets_conv_dtype():
     conv = torch.nn.Conv2d(3, 4, 3)
     x = torch.rand(1, 3, 8, 8)

@@ -16,9 +16,7 @@ def _pose(seed: int = 0) -> np.ndarray:
 
 
 def test_identity_config_changes_nothing() -> None:
-    cfg = PoseAugConfig(
-        flip_prob=0.0, jitter_px=0.0, scale_range=(1.0, 1.0), shift_px=(0.0, 0.0), drop_prob=0.0
-    )
+    cfg = PoseAugConfig(flip_prob=0.0, jitter_px=0.0, scale_range=(1.0, 1.0), shift_px=(0.0, 0.0), drop_prob=0.0)
     s, t = _pose(0), _pose(1)
     s2, t2 = augment_pose_pair(s, t, cfg, np.random.default_rng(0), 64)
     np.testing.assert_allclose(s2, s, equal_nan=True)

@@ -49,6 +49,7 @@ class BenchSettings:
     quick: bool = False
     batch: int = 32  # inference batch: flow regressor, generator
     train_batch: int = 8  # generator training step (G + D)
+    flow_train_batch: int = 16  # flow-regressor training step (the CPU recipe's; the GPU script uses 64)
     reid_batch: int = 64  # re-ID training step: P x 4 images (the recipe's 16 x 4)
     proxy_batch: int = 32  # proxy body: pairs per batched call
     proxy_seconds: float = 1.0  # proxy body: CPU seconds per repeat (single calls are ~ms)
@@ -58,7 +59,15 @@ class BenchSettings:
     market_root: str | None = None  # None: $DIAFLOW_MARKET, else ../shared/data/market1501
 
     def __post_init__(self) -> None:
-        sizes = (self.repeats, self.batch, self.train_batch, self.proxy_batch, self.loader_batch, self.loader_batches)
+        sizes = (
+            self.repeats,
+            self.batch,
+            self.train_batch,
+            self.flow_train_batch,
+            self.proxy_batch,
+            self.loader_batch,
+            self.loader_batches,
+        )
         bad_reid = self.reid_batch < 8 or self.reid_batch % 4 != 0
         if min(sizes) < 1 or bad_reid or self.warmup < 0 or self.workers < 1 or self.proxy_seconds < 0:
             raise ConfigError(
@@ -78,6 +87,7 @@ class BenchSettings:
             warmup=0,
             batch=2,
             train_batch=2,
+            flow_train_batch=2,
             reid_batch=8,
             proxy_batch=4,
             proxy_seconds=0.0,

@@ -17,6 +17,7 @@ from diaflow_core.fileio import replace_text
 from ..errors import ConfigError
 from .core import BenchResult, BenchSettings, bench_environment
 from .data import bench_data
+from .flow_train import bench_flow_train
 from .networks import bench_flops, bench_flow, bench_generator, bench_train
 from .proxy import bench_proxy
 from .reid import bench_reid
@@ -30,6 +31,10 @@ CASES: dict[str, tuple[Case, str]] = {
     "flow": (bench_flow, "flow regressor inference: eager vs channels_last vs bf16 (vs compile)"),
     "generator": (bench_generator, "PoseTransfer, shipped weights: eager vs channels_last vs bf16 (vs compile)"),
     "train": (bench_train, "one generator training step (G + D): fp32 vs channels_last vs bf16"),
+    "flow_train": (
+        bench_flow_train,
+        "one flow-regressor training step: fp32 vs channels_last vs bf16 vs 4x batch vs device targets",
+    ),
     "reid": (bench_reid, "one re-ID training step (ResNet-18 + BNNeck, CE + triplet): fp32 vs bf16"),
     "data": (bench_data, "PoseTransferPairs loading: 0 workers vs N"),
     "flops": (bench_flops, "parameters and GFLOP per image of flow regressor, generator, pixel warp"),

@@ -24,7 +24,8 @@ def bench(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            "--only", help="Run only this case (repeatable): proxy, flow, generator, train, reid, data, flops."
+            "--only",
+            help="Run only this case (repeatable): proxy, flow, generator, train, flow_train, reid, data, flops.",
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
@@ -35,6 +36,9 @@ def bench(
         bool, typer.Option("--compile/--no-compile", help="Also time torch.compile variants (minutes to compile).")
     ] = False,
     quick: Annotated[bool, typer.Option(help="Smoke run: tiny batches, 1 repeat, no warm-up.")] = False,
+    flow_train_batch: Annotated[
+        int, typer.Option(help="Pairs per flow_train step (16: the CPU recipe's; 64: the GPU script's).")
+    ] = 16,
     data: Annotated[
         Path | None, typer.Option(help="Market-1501 root for the data case (default: $DIAFLOW_MARKET, ../shared/...).")
     ] = None,
@@ -50,6 +54,7 @@ def bench(
         warmup=warmup,
         compile=compile_,
         quick=quick,
+        flow_train_batch=flow_train_batch,
         market_root=str(data) if data is not None else None,
     )
     with console.status("benchmarking") as status:
