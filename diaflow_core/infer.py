@@ -104,7 +104,8 @@ class PoseTransfer:
         `generator_name`: which generator file of that folder: `generator` (the shipped default, tuned for the
         identity of its samples) or another name such as `generator_ssim` (picked by validation SSIM).
 
-        `precision`: auto (bf16 autocast on CUDA and AMX CPUs, else fp32), fp32 or bf16 (diaflow_core.precision).
+        `precision`: auto (bf16 autocast on CUDA and on CPUs with native bf16, AMX or AVX512-BF16, else fp32), fp32
+        or bf16 (diaflow_core.precision).
 
         `flip_average`: also re-pose the mirrored person into the mirrored pose, mirror that back and average the
         two (twice the compute; the output becomes exactly mirror-symmetric in its inputs). The generator is not

@@ -1,7 +1,8 @@
 """Validation figures of a generator with and without mirror averaging (PoseTransfer's flip_average).
 
 The generator recipe's validation pairs (held-out TRAINING identities), the shipped flow regressor, fp32 unless
-the CPU has AMX; prints SSIM / masked SSIM / L1 for plain and mirror-averaged outputs and a JSON line.
+``--precision`` says otherwise; prints SSIM / masked SSIM / L1 for plain and mirror-averaged outputs
+and a JSON line.
 
     python scripts/generator_flip_check.py diaflow_core/weights/generator_ssim.safetensors
 """
@@ -29,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("generator", type=Path, help="generator weights (safetensors with a JSON sidecar)")
     ap.add_argument("--recipe", default="recipes/market1501_generator.yaml")
+    ap.add_argument("--precision", default="fp32", help="auto, fp32 (the documented figures) or bf16")
     args = ap.parse_args()
     cfg = load_recipe(GenTrainConfig, args.recipe, [])
     size, dev = cfg.data.size, torch.device("cpu")
@@ -37,7 +39,9 @@ def main() -> None:
     load_safetensors_into(gen, args.generator)
     src = FlowSource(FlowSourceConfig(), size, cfg.data.heatmap_radius, dev)
     models = {
-        name: PoseTransfer(gen, src, None, size, cfg.data.heatmap_radius, dev, "validation", flip_average=flip)
+        name: PoseTransfer(
+            gen, src, None, size, cfg.data.heatmap_radius, dev, "validation", args.precision, flip_average=flip
+        )
         for name, flip in (("plain", False), ("flip_average", True))
     }
 

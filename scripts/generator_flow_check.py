@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--generator", default=None, help="generator weights (default: the shipped ones)")
     ap.add_argument("--recipe", default="recipes/market1501_generator.yaml")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="fp32", help="auto, fp32 (the documented figures) or bf16")
     args = ap.parse_args()
     cfg = load_recipe(GenTrainConfig, args.recipe, [])
     size, dev = cfg.data.size, torch.device(args.device)
@@ -45,7 +46,7 @@ def main() -> None:
     out = {}
     for name, fcfg in sources:
         pt = PoseTransfer(gen, FlowSource(fcfg, size, cfg.data.heatmap_radius, dev), None, size,
-                          cfg.data.heatmap_radius, dev, name)  # fmt: skip
+                          cfg.data.heatmap_radius, dev, name, precision=args.precision)  # fmt: skip
         t0 = time.time()
         out[name] = validate_pose_transfer(pt, batches, dev)
         print(name, {k: round(v, 4) for k, v in out[name].items()}, f"{time.time() - t0:.0f} s", flush=True)

@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("out/soup"))
     ap.add_argument("--recipe", default="recipes/market1501_generator.yaml")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="fp32", help="auto, fp32 (the documented figures) or bf16")
     ap.add_argument("--no-validate", action="store_true")
     args = ap.parse_args()
     parent = load_file(str(args.parent))
@@ -68,7 +69,7 @@ def main() -> None:
         if batches is not None and src is not None:
             g16 = build_generator(from_dict(GeneratorConfig, meta["model"])).to(dev).eval()
             load_safetensors_into(g16, path)  # validate what was written (fp16), not the fp32 mix
-            pt = PoseTransfer(g16, src, None, size, cfg.data.heatmap_radius, dev, tag)
+            pt = PoseTransfer(g16, src, None, size, cfg.data.heatmap_radius, dev, tag, precision=args.precision)
             t0 = time.time()
             row.update(validate_pose_transfer(pt, batches, dev))
             row["seconds"] = round(time.time() - t0, 1)

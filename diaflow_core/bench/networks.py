@@ -2,7 +2,7 @@
 
 Variants: "eager" = fp32, contiguous (NCHW) weights and inputs, no compilation (the baseline);
 "channels_last" = the same modules and image inputs converted to NHWC; "bf16" = eager under bf16 autocast
-(``diaflow_core.precision``: fast on CUDA and on AMX CPUs, emulated and slow on other CPUs);
+(``diaflow_core.precision``: fast on CUDA and on CPUs with AMX or AVX512-BF16, emulated and slow on other CPUs);
 "compile" = ``nn.Module.compile()`` (TorchInductor) on the contiguous modules, timed after its first call,
 which compiles. A compile that fails becomes a skipped row with the reason.
 """

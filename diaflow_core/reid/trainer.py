@@ -77,7 +77,7 @@ class ReidTrainConfig:
     # run
     seed: int = 0
     workers: int = 2
-    amp: bool = True  # bf16 autocast on CUDA and on AMX CPUs (diaflow_core.precision)
+    amp: bool = True  # bf16 autocast on CUDA and on CPUs with AMX or AVX512-BF16 (diaflow_core.precision)
     val_fraction: float = 0.0  # share of training identities held out for validation (0 = none)
     eval_every: int = 5  # validate every N epochs and at the end (when val_fraction > 0)
 

@@ -81,7 +81,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def autocast_for(device: torch.device, enabled: bool) -> AbstractContextManager[Any]:
-    """A recipe's `amp: true`: bf16 autocast on CUDA and on AMX CPUs (`diaflow_core.precision`), else fp32."""
+    """A recipe's `amp: true`: bf16 autocast on CUDA and on native-bf16 CPUs (`diaflow_core.precision`), else fp32."""
     return autocast(device, "auto" if enabled else "fp32")
 
 

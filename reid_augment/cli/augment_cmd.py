@@ -126,7 +126,10 @@ def augment(
     flip_average: Annotated[bool, typer.Option(help=FLIP_AVERAGE_HELP)] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[
-        str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
+        str,
+        typer.Option(
+            help="Model precision: auto (bf16 on CUDA and on CPUs with native bf16, else fp32), fp32 or bf16."
+        ),
     ] = "auto",
     batch_size: Annotated[int, typer.Option(help="Images per transfer batch.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of the target-pose choice.")] = 0,

@@ -129,7 +129,10 @@ def evaluate_transfer(
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 32,
     precision: Annotated[
-        str, typer.Option(help="Model precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
+        str,
+        typer.Option(
+            help="Model precision: auto (bf16 on CUDA and on CPUs with native bf16, else fp32), fp32 or bf16."
+        ),
     ] = "auto",
     flip_average: Annotated[bool, typer.Option(help=f"Model and variants. {FLIP_AVERAGE_HELP}")] = False,
 ) -> None:

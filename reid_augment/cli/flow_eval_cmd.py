@@ -66,7 +66,10 @@ def evaluate_flow(
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or auto.")] = "auto",
     precision: Annotated[
-        str, typer.Option(help="Network precision: auto (bf16 on CUDA and AMX CPUs, else fp32), fp32 or bf16.")
+        str,
+        typer.Option(
+            help="Network precision: auto (bf16 on CUDA and on CPUs with native bf16, else fp32), fp32 or bf16."
+        ),
     ] = "auto",
 ) -> None:
     """EPE and visibility accuracy / IoU of the flow regressor against the proxy body, on the test pose pairs."""
