@@ -1,0 +1,140 @@
+"""Where the flow regressor's error is: EPE by the target pixel's proxy-body part, at silhouettes and part
+boundaries, by flow magnitude; and what 2D per-limb similarity flows would give on the limbs if the part of
+every pixel were known (an oracle, so an upper bound on what a "limb hypotheses" head could add).
+
+Validation pairs of held-out TRAINING identities (the flow recipe's split), the shipped weights, fp32, CPU.
+
+    python scripts/flow_error_by_part.py [--pairs 256] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.ndimage import binary_erosion
+
+from diaflow_core.config import load_recipe
+from diaflow_core.data.annotations import read_annotations
+from diaflow_core.data.pairs_dataset import PosePairs
+from diaflow_core.pose import pose_heatmaps_torch
+from diaflow_core.proxy3d.config import PARTS
+from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
+from diaflow_core.proxy3d.render import render
+from diaflow_core.train.flow import FlowTrainConfig
+from diaflow_core.train.flow_source import load_flow_regressor
+
+# part -> the bone (joint indices) whose 2D similarity moves it
+LIMB_BONES = {
+    "r_upper_arm": (2, 3), "r_forearm": (3, 4), "l_upper_arm": (5, 6), "l_forearm": (6, 7),
+    "r_thigh": (8, 9), "r_shin": (9, 10), "l_thigh": (11, 12), "l_shin": (12, 13),
+}  # fmt: skip
+
+
+def similarity_flow(
+    a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray, size: tuple[int, int]
+) -> np.ndarray:
+    """(2, H, W) backward flow of the 2D similarity taking target bone a0->a1 onto source bone b0->b1."""
+    h, w = size
+    ys, xs = np.mgrid[0:h, 0:w]
+    px = np.stack([xs, ys]).astype(np.float64)
+    da, db = a1 - a0, b1 - b0
+    na = float(da @ da)
+    c, s = (da @ db) / na, (da[0] * db[1] - da[1] * db[0]) / na
+    m = np.array([[c, -s], [s, c]])
+    return np.einsum("ij,jhw->ihw", m, px) + (b0 - m @ a0)[:, None, None] - px
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=256)
+    ap.add_argument("--recipe", default="recipes/market1501_flow.yaml")
+    ap.add_argument("--data", default="../shared/data/market1501")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    cfg = load_recipe(FlowTrainConfig, args.recipe, [])
+    size, radius = tuple(cfg.data.size), cfg.data.heatmap_radius
+    poses, _ = read_annotations(Path(args.data) / cfg.data.annotations, on_error="skip")
+    val = PosePairs(poses, "val", cfg.data.cross_identity, cfg.data.min_joints, cfg.data.val_fraction, cfg.seed)
+    n = min(args.pairs, len(val))
+    src = np.stack([np.asarray(val[i]["src_kp"], np.float32) for i in range(n)])
+    tgt = np.stack([np.asarray(val[i]["tgt_kp"], np.float32) for i in range(n)])
+    sb, tb = lift_pair(src, tgt, size)
+    gt, vis = flow_between_bodies(sb, tb, size)
+    part = render(tb, size).part
+    model = load_flow_regressor(None, torch.device("cpu"))
+    with torch.no_grad():
+        pred = np.concatenate(
+            [
+                model.infer(
+                    pose_heatmaps_torch(torch.as_tensor(src[i : i + 64]), size, radius),
+                    pose_heatmaps_torch(torch.as_tensor(tgt[i : i + 64]), size, radius),
+                )[0].numpy()
+                for i in range(0, n, 64)
+            ]
+        )
+    err = np.linalg.norm(pred - gt, axis=1)
+    body = vis < 2
+    total = float(err[body].sum())
+    out: dict = {"pairs": n, "epe": float(err[body].mean()), "parts": {}, "regions": {}, "flow_magnitude": {}}
+
+    def row(m: np.ndarray) -> dict:
+        return {
+            "share_px": float(m.sum() / body.sum()),
+            "epe": float(err[m].mean()),
+            "share_error": float(err[m].sum() / total),
+        }
+
+    for p, name in enumerate(PARTS):
+        m = (part == p) & body
+        if m.any():
+            out["parts"][name] = row(m)
+    silhouette = np.stack([b & ~binary_erosion(b) for b in body])
+    boundary = np.zeros_like(body)
+    boundary[:, 1:] |= part[:, 1:] != part[:, :-1]
+    boundary[:, :, 1:] |= part[:, :, 1:] != part[:, :, :-1]
+    boundary &= body & ~silhouette
+    for name, m in (
+        ("silhouette", silhouette),
+        ("part_boundary", boundary),
+        ("interior", body & ~silhouette & ~boundary),
+    ):
+        out["regions"][name] = row(m)
+    mag = np.linalg.norm(gt, axis=1)
+    for lo, hi in ((0, 5), (5, 10), (10, 20), (20, 40), (40, 1e9)):
+        m = body & (mag >= lo) & (mag < hi)
+        if m.any():
+            out["flow_magnitude"][f"{lo}-{hi:g}"] = row(m)
+    # Oracle: limb pixels (by the proxy body's own part map) take their bone's 2D similarity flow.
+    oracle = {}
+    for parts in (("r_forearm", "l_forearm"), tuple(k for k in LIMB_BONES if "arm" in k), tuple(LIMB_BONES)):
+        e = err.copy()
+        for i in range(n):
+            s, t = src[i].astype(np.float64), tgt[i].astype(np.float64)
+            for name in parts:
+                a, b = LIMB_BONES[name]
+                m = part[i] == PARTS.index(name)
+                if (
+                    m.any()
+                    and np.isfinite(s[[a, b]]).all()
+                    and np.isfinite(t[[a, b]]).all()
+                    and np.ptp(t[[a, b]], 0).any()
+                ):
+                    e[i][m] = np.linalg.norm(similarity_flow(t[a], t[b], s[a], s[b], size) - gt[i], axis=0)[m]
+        oracle["+".join(parts)] = float(e[body].mean())
+    out["oracle_limb_similarity_epe"] = oracle
+    per_pair = np.array([err[i][body[i]].mean() for i in range(n)])
+    out["per_pair_epe_quantiles"] = dict(
+        zip(("p10", "p50", "p90", "p99"), np.percentile(per_pair, [10, 50, 90, 99]).tolist(), strict=True)
+    )
+    text = json.dumps(out, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
