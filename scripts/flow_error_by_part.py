@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.ndimage import binary_erosion
+from scipy.ndimage import binary_erosion, gaussian_filter
 
 from diaflow_core.config import load_recipe
 from diaflow_core.data.annotations import read_annotations
 from diaflow_core.data.pairs_dataset import PosePairs
 from diaflow_core.pose import pose_heatmaps_torch
+from diaflow_core.proxy3d import compute_flow_batch
 from diaflow_core.proxy3d.config import PARTS
 from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
 from diaflow_core.proxy3d.render import render
@@ -126,6 +127,17 @@ def main() -> None:
                     e[i][m] = np.linalg.norm(similarity_flow(t[a], t[b], s[a], s[b], size) - gt[i], axis=0)[m]
         oracle["+".join(parts)] = float(e[body].mean())
     out["oracle_limb_similarity_epe"] = oracle
+    # Is the error smooth or pixel noise? Blurring the prediction would lower the EPE if it were noise.
+    out["blurred_prediction_epe"] = {
+        f"sigma_{sig:g}": float(np.linalg.norm(gaussian_filter(pred, (0, 0, sig, sig)) - gt, axis=1)[body].mean())
+        for sig in (0.7, 1.5)
+    }
+    # The floor: identical source and target poses (ground truth zero on every body pixel).
+    gt0, vis0 = compute_flow_batch(src, src, size=size)
+    with torch.no_grad():
+        h = [pose_heatmaps_torch(torch.as_tensor(src[i : i + 64]), size, radius) for i in range(0, n, 64)]
+        pred0 = np.concatenate([model.infer(p, p)[0].numpy() for p in h])
+    out["identical_pairs_epe"] = float(np.linalg.norm(pred0 - gt0, axis=1)[vis0 < 2].mean())
     per_pair = np.array([err[i][body[i]].mean() for i in range(n)])
     out["per_pair_epe_quantiles"] = dict(
         zip(("p10", "p50", "p90", "p99"), np.percentile(per_pair, [10, 50, 90, 99]).tolist(), strict=True)
