@@ -11,8 +11,8 @@
 # generators and bounding_box_train ~22 MB, so for a call move the generator the run does not start from out of
 # the tree (e.g. copy generator_ssim.safetensors over generator.safetensors and stash the _ssim pair elsewhere;
 # git checkout restores them). A flow-only call needs just the annotation CSV (~2 MB).
-# Before a long call, `reid-augment bench --only flow_train --device cuda --flow-train-batch 64 --repeats 3` (~1 min)
-# says whether bf16 (-s amp=true), channels_last or a larger batch (FLOW_BS) trains the flow net faster there.
+# FLOW_TUNE=1 times the flow net's training step on the device first and picks bf16 / layout (below); a larger
+# batch (FLOW_BS) is a choice for the caller: `bench --only flow_train` shows its rate as `batch4x`.
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
 # (cuda), WORKERS, RUNS (run folders), FLOW_TARGETS (device on cuda: the flow stage's proxy-body targets are
 # rendered on the GPU after a parity check, else loader: numpy in the workers), CONTINUE=1 (start flow and generator from the shipped weights, fresh
@@ -60,10 +60,28 @@ sys.exit(0 if agree >= 0.999 and diff <= 1e-2 else 1)
 CHECK
 fi
 echo "flow targets: $FLOW_TARGETS"
+# FLOW_TUNE=1: time the flow net's training step first (`bench --only flow_train`, ~1 min) and train with bf16
+# autocast and/or contiguous layout where they beat fp32 / channels_last by >= 10 % on this device (the flow
+# and visibility heads stay fp32 under autocast). Off by default: never measured on a GPU yet.
+FLOW_AMP=false; FLOW_CL=true
+if [ "${FLOW_TUNE:-0}" = 1 ] && [ "$FLOW_S" -gt 0 ]; then
+  $CLI bench --only flow_train --device "$DEVICE" --flow-train-batch "$FLOW_BS" --repeats 3 --data "$MARKET" \
+    --json "$RUNS/bench_flow_train.json" 2>&1 | grep "flow_train/" || true
+  read -r FLOW_AMP FLOW_CL < <($PY - "$RUNS/bench_flow_train.json" <<'PICK' || echo "false true"
+import json, sys
+rows = {r["name"].split("/")[1]: r["value"] for r in json.load(open(sys.argv[1]))["results"] if r["value"]}
+amp = rows.get("bf16", 0) >= 1.1 * rows["fp32"]
+cl = rows.get("channels_last", 0) >= rows["fp32"] / 1.1  # the recipe's layout unless clearly slower
+print("true" if amp else "false", "true" if cl else "false")
+PICK
+)
+fi
+echo "flow amp: $FLOW_AMP, channels_last: $FLOW_CL"
 if [ "$FLOW_S" -gt 0 ]; then
 $CLI train flow -r recipes/market1501_flow.yaml -o "$RUNS/flow" --data "$MARKET" --device "$DEVICE" \
   --time-budget "$FLOW_S" -s optim.batch_size=$FLOW_BS -s optim.lr=3e-4 -s optim.epochs=40 -s optim.lr_step_epochs=12 \
-  -s num_workers=$WORKERS -s log_every=100 -s amp=false -s data.targets=$FLOW_TARGETS $EXTRA_FLOW 2>&1 \
+  -s num_workers=$WORKERS -s log_every=100 -s amp=$FLOW_AMP -s channels_last=$FLOW_CL -s data.targets=$FLOW_TARGETS \
+  $EXTRA_FLOW 2>&1 \
   | grep -v "━" | tail -60
 cp "$RUNS/flow/stats.jsonl" "$OUT/flow_stats.jsonl" 2>/dev/null
 $CLI weights export "$RUNS/flow/checkpoints/best.pt" --name flow --dest "$OUT/weights" || exit 1
