@@ -11,7 +11,8 @@
 # generators and bounding_box_train ~22 MB, so for a call move the generator the run does not start from out of
 # the tree (e.g. copy generator_ssim.safetensors over generator.safetensors and stash the _ssim pair elsewhere;
 # git checkout restores them). A flow-only call needs just the annotation CSV (~2 MB).
-# FLOW_TUNE=1 times the flow net's training step on the device first and picks bf16 / layout (below); a larger
+# FLOW_TUNE=1 / GEN_TUNE=1 time the flow net's / generator's training step on the device first and pick bf16 /
+# layout (below); a larger
 # batch (FLOW_BS) is a choice for the caller: `bench --only flow_train` shows its rate as `batch4x`.
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
 # (cuda), WORKERS, RUNS (run folders), FLOW_TARGETS (device on cuda: the flow stage's proxy-body targets are
@@ -88,10 +89,25 @@ $CLI weights export "$RUNS/flow/checkpoints/best.pt" --name flow --dest "$OUT/we
 else cp "$SHIPPED/flow.safetensors" "$SHIPPED/flow.json" "$OUT/weights/"; fi
 echo "flow stage done in $(( $(date +%s) - t0 )) s"
 t1=$(date +%s)
+# GEN_TUNE=1: the same choice for the generator stage, from `bench --only train` (one G + D step at GEN_BS).
+GEN_AMP=false; GEN_CL=true
+if [ "${GEN_TUNE:-0}" = 1 ] && [ "$GEN_S" -gt 0 ]; then
+  $CLI bench --only train --device "$DEVICE" --train-batch "$GEN_BS" --repeats 3 --data "$MARKET" \
+    --json "$RUNS/bench_train.json" 2>&1 | grep "train/" || true
+  read -r GEN_AMP GEN_CL < <($PY - "$RUNS/bench_train.json" <<'PICK' || echo "false true"
+import json, sys
+rows = {r["name"].split("/")[1]: r["value"] for r in json.load(open(sys.argv[1]))["results"] if r["value"]}
+print("true" if rows.get("bf16", 0) >= 1.1 * rows["fp32"] else "false",
+      "true" if rows.get("channels_last", 0) >= rows["fp32"] / 1.1 else "false")
+PICK
+)
+fi
+echo "generator amp: $GEN_AMP, channels_last: $GEN_CL"
 if [ "$GEN_S" -gt 0 ]; then
 $CLI train generator -r recipes/market1501_generator.yaml -o "$RUNS/gen" --data "$MARKET" --device "$DEVICE" \
   --time-budget "$GEN_S" -s flow.weights="$OUT/weights/flow.safetensors" -s optim.batch_size=$GEN_BS \
-  -s optim.epochs=40 -s optim.lr_step_epochs=15 -s num_workers=$WORKERS -s log_every=100 -s amp=false $EXTRA_GEN \
+  -s optim.epochs=40 -s optim.lr_step_epochs=15 -s num_workers=$WORKERS -s log_every=100 -s amp=$GEN_AMP \
+  -s channels_last=$GEN_CL $EXTRA_GEN \
   2>&1 | grep -v "━" | tail -60
 cp "$RUNS/gen/stats.jsonl" "$OUT/gen_stats.jsonl" 2>/dev/null
 last=$(ls "$RUNS"/gen/val_epoch*.png 2>/dev/null | tail -1); [ -n "$last" ] && cp "$last" "$OUT/gen_val_last.png"

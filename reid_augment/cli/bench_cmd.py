@@ -39,6 +39,12 @@ def bench(
     flow_train_batch: Annotated[
         int, typer.Option(help="Pairs per flow_train step (16: the CPU recipe's; 64: the GPU script's).")
     ] = 16,
+    train_batch: Annotated[
+        int,
+        typer.Option(
+            help="Images per generator training step, case train (8: the CPU recipe's; 32: the GPU script's)."
+        ),
+    ] = 8,
     data: Annotated[
         Path | None, typer.Option(help="Market-1501 root for the data case (default: $DIAFLOW_MARKET, ../shared/...).")
     ] = None,
@@ -55,6 +61,7 @@ def bench(
         compile=compile_,
         quick=quick,
         flow_train_batch=flow_train_batch,
+        train_batch=train_batch,
         market_root=str(data) if data is not None else None,
     )
     with console.status("benchmarking") as status:
