@@ -2,15 +2,13 @@
 # Train the shipped Market-1501 weights on one GPU in a fixed time budget: flow regressor, generator, then
 # (PW_S > 0) the pixel-warping net on the frozen generator ("full" variant).
 # Usage: MARKET=path/to/market1501 OUT=dest bash scripts/train_market_gpu.sh
-# On the lent device machine (../shared does not travel): here, `bash scripts/stage_device.sh gen` (or `flow`)
-# copies bounding_box_train/ and market-annotation-train.csv into the ignored .device_data/market1501 (~25 MB;
-# remove it afterwards, Market images never enter the project) and checks the payload against the limit below,
-# then one call with carry [".device_data"] and
-# MARKET=.device_data/market1501 OUT=$OUT RUNS=/tmp/runs ... bash scripts/train_market_gpu.sh.
-# The tool sends the working tree plus carried paths, 64 MiB at most: the tracked tree is ~43 MB with two shipped
-# generators and bounding_box_train ~22 MB, so for a call move the generator the run does not start from out of
-# the tree (e.g. copy generator_ssim.safetensors over generator.safetensors and stash the _ssim pair elsewhere;
-# git checkout restores them). A flow-only call needs just the annotation CSV (~2 MB).
+# On the lent device machine (../shared does not travel): here, `bash scripts/stage_device.sh gen [MARKET]
+# [generator|generator_ssim]` (or `flow`) copies bounding_box_train/ and market-annotation-train.csv into the
+# ignored .device_data/market1501 (~25 MB), keeps only the generator the run starts from (as generator.*: both do
+# not fit in the tool's 64 MiB beside the images) and checks the payload (50 MiB for gen); then one call with
+# carry [".device_data"] and MARKET=.device_data/market1501 OUT=$OUT RUNS=/tmp/runs ... bash
+# scripts/train_market_gpu.sh; afterwards `bash scripts/stage_device.sh restore` (weights back from git, Market
+# images out of the tree). A flow-only call needs just the annotation CSV (~2 MB).
 # FLOW_TUNE=1 / GEN_TUNE=1 time the flow net's / generator's training step on the device first and pick bf16 /
 # layout (below); a larger
 # batch (FLOW_BS) is a choice for the caller: `bench --only flow_train` shows its rate as `batch4x`.
