@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
@@ -21,7 +20,7 @@ from diaflow_core.infer import PoseTransfer
 from diaflow_core.models.generator import GeneratorConfig, build_generator
 from diaflow_core.train.common import load_safetensors_into
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
-from diaflow_core.train.gen_validate import validate_pose_transfer
+from diaflow_core.train.gen_validate import validate_pose_transfers
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
 from diaflow_core.weights import read_meta
 
@@ -44,13 +43,7 @@ def main() -> None:
         )
         for name, flip in (("plain", False), ("flip_average", True))
     }
-
-    out = {}
-    for name, pt in models.items():
-        t0 = time.time()
-        out[name] = validate_pose_transfer(pt, batches, dev)
-        print(name, {k: round(v, 4) for k, v in out[name].items()}, f"{time.time() - t0:.0f} s", flush=True)
-    print(json.dumps(out))
+    print(json.dumps(validate_pose_transfers(models, batches, dev)))
 
 
 if __name__ == "__main__":

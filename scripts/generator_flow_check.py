@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
@@ -21,7 +20,7 @@ from diaflow_core.infer import PoseTransfer
 from diaflow_core.models.generator import GeneratorConfig, build_generator
 from diaflow_core.train.common import load_safetensors_into
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
-from diaflow_core.train.gen_validate import validate_pose_transfer
+from diaflow_core.train.gen_validate import validate_pose_transfers
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
 from diaflow_core.weights import find_weights, read_meta
 
@@ -43,14 +42,12 @@ def main() -> None:
     sources = [("shipped_flow", FlowSourceConfig())]
     sources += [(f"flow:{f}", FlowSourceConfig(weights=f)) for f in args.flows]
     sources += [("proxy_body_ground_truth", FlowSourceConfig(mode="analytic"))]
-    out = {}
-    for name, fcfg in sources:
-        pt = PoseTransfer(gen, FlowSource(fcfg, size, cfg.data.heatmap_radius, dev), None, size,
-                          cfg.data.heatmap_radius, dev, name, precision=args.precision)  # fmt: skip
-        t0 = time.time()
-        out[name] = validate_pose_transfer(pt, batches, dev)
-        print(name, {k: round(v, 4) for k, v in out[name].items()}, f"{time.time() - t0:.0f} s", flush=True)
-    print(json.dumps(out))
+    radius = cfg.data.heatmap_radius
+    models = {
+        name: PoseTransfer(gen, FlowSource(fcfg, size, radius, dev), None, size, radius, dev, name, args.precision)
+        for name, fcfg in sources
+    }
+    print(json.dumps(validate_pose_transfers(models, batches, dev)))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from ..pose import body_mask
 if TYPE_CHECKING:
     from ..infer import PoseTransfer
 
-__all__ = ["validate_pose_transfer", "validate_transfer"]
+__all__ = ["validate_pose_transfer", "validate_pose_transfers", "validate_transfer"]
 
 
 @torch.no_grad()
@@ -58,3 +59,16 @@ def validate_pose_transfer(
     return validate_transfer(
         lambda b: model.transfer(b["src"], b["src_kp"], b["tgt_kp"]).to(device), batches, device, grid_path
     )
+
+
+def validate_pose_transfers(
+    models: Mapping[str, PoseTransfer], batches: list[dict[str, Any]], device: torch.device
+) -> dict[str, dict[str, float]]:
+    """`validate_pose_transfer` for each named model in turn, each printed with its wall time as it finishes
+    (the scripts that compare generators, flow sources or inference options run minutes per model)."""
+    out = {}
+    for name, model in models.items():
+        t0 = time.time()
+        out[name] = validate_pose_transfer(model, batches, device)
+        print(name, {k: round(v, 4) for k, v in out[name].items()}, f"{time.time() - t0:.0f} s", flush=True)
+    return out
