@@ -67,16 +67,15 @@ def main() -> None:
     gt, vis = flow_between_bodies(sb, tb, size)
     part = render(tb, size).part
     model = load_flow_regressor(None, torch.device("cpu"))
-    with torch.no_grad():
-        pred = np.concatenate(
-            [
-                model.infer(
-                    pose_heatmaps_torch(torch.as_tensor(src[i : i + 64]), size, radius),
-                    pose_heatmaps_torch(torch.as_tensor(tgt[i : i + 64]), size, radius),
-                )[0].numpy()
-                for i in range(0, n, 64)
-            ]
-        )
+
+    @torch.no_grad()
+    def predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The regressor's flow for poses a -> b, in batches of 64."""
+        p1 = pose_heatmaps_torch(torch.as_tensor(a), size, radius)
+        p2 = pose_heatmaps_torch(torch.as_tensor(b), size, radius)
+        return np.concatenate([model.infer(p1[i : i + 64], p2[i : i + 64])[0].numpy() for i in range(0, n, 64)])
+
+    pred = predict(src, tgt)
     err = np.linalg.norm(pred - gt, axis=1)
     body = vis < 2
     total = float(err[body].sum())
@@ -134,9 +133,7 @@ def main() -> None:
     }
     # The floor: identical source and target poses (ground truth zero on every body pixel).
     gt0, vis0 = compute_flow_batch(src, src, size=size)
-    with torch.no_grad():
-        h = [pose_heatmaps_torch(torch.as_tensor(src[i : i + 64]), size, radius) for i in range(0, n, 64)]
-        pred0 = np.concatenate([model.infer(p, p)[0].numpy() for p in h])
+    pred0 = predict(src, src)
     out["identical_pairs_epe"] = float(np.linalg.norm(pred0 - gt0, axis=1)[vis0 < 2].mean())
     per_pair = np.array([err[i][body[i]].mean() for i in range(n)])
     out["per_pair_epe_quantiles"] = dict(

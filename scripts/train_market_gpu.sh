@@ -10,8 +10,8 @@
 # scripts/train_market_gpu.sh; afterwards `bash scripts/stage_device.sh restore` (weights back from git, Market
 # images out of the tree). A flow-only call needs just the annotation CSV (~2 MB).
 # FLOW_TUNE=1 / GEN_TUNE=1 time the flow net's / generator's training step on the device first and pick bf16 /
-# layout (below); a larger
-# batch (FLOW_BS) is a choice for the caller: `bench --only flow_train` shows its rate as `batch4x`.
+# layout (below); a larger batch (FLOW_BS) is a choice for the caller: `bench --only flow_train` shows its rate
+# as `batch4x`.
 # Env knobs: FLOW_S / GEN_S / PW_S (seconds per stage; 0 skips a stage and keeps the shipped weights), DEVICE
 # (cuda), WORKERS, RUNS (run folders), FLOW_TARGETS (device on cuda: the flow stage's proxy-body targets are
 # rendered on the GPU after a parity check, else loader: numpy in the workers), CONTINUE=1 (start flow and generator from the shipped weights, fresh
@@ -59,21 +59,23 @@ sys.exit(0 if agree >= 0.999 and diff <= 1e-2 else 1)
 CHECK
 fi
 echo "flow targets: $FLOW_TARGETS"
-# FLOW_TUNE=1: time the flow net's training step first (`bench --only flow_train`, ~1 min) and train with bf16
-# autocast and/or contiguous layout where they beat fp32 / channels_last by >= 10 % on this device (the flow
-# and visibility heads stay fp32 under autocast). Off by default: never measured on a GPU yet.
-FLOW_AMP=false; FLOW_CL=true
-if [ "${FLOW_TUNE:-0}" = 1 ] && [ "$FLOW_S" -gt 0 ]; then
-  $CLI bench --only flow_train --device "$DEVICE" --flow-train-batch "$FLOW_BS" --repeats 3 --data "$MARKET" \
-    --json "$RUNS/bench_flow_train.json" 2>&1 | grep "flow_train/" || true
-  read -r FLOW_AMP FLOW_CL < <($PY - "$RUNS/bench_flow_train.json" <<'PICK' || echo "false true"
+# FLOW_TUNE=1 / GEN_TUNE=1: time the stage's training step on this device first (`bench --only CASE`, ~1 min) and
+# train with bf16 autocast and/or contiguous layout where they beat fp32 / channels_last by >= 10 % (the flow and
+# visibility heads stay fp32 under autocast). Off by default: never measured on a GPU yet.
+tune() {  # CASE BATCH_OPTION BATCH -> prints "AMP CHANNELS_LAST" (false true when the benchmark fails)
+  $CLI bench --only "$1" --device "$DEVICE" "$2" "$3" --repeats 3 --data "$MARKET" --json "$RUNS/bench_$1.json" \
+    2>&1 | grep "$1/" >&2 || true
+  $PY - "$RUNS/bench_$1.json" <<'PICK' || echo "false true"
 import json, sys
 rows = {r["name"].split("/")[1]: r["value"] for r in json.load(open(sys.argv[1]))["results"] if r["value"]}
 amp = rows.get("bf16", 0) >= 1.1 * rows["fp32"]
 cl = rows.get("channels_last", 0) >= rows["fp32"] / 1.1  # the recipe's layout unless clearly slower
 print("true" if amp else "false", "true" if cl else "false")
 PICK
-)
+}
+FLOW_AMP=false; FLOW_CL=true
+if [ "${FLOW_TUNE:-0}" = 1 ] && [ "$FLOW_S" -gt 0 ]; then
+  read -r FLOW_AMP FLOW_CL < <(tune flow_train --flow-train-batch "$FLOW_BS")
 fi
 echo "flow amp: $FLOW_AMP, channels_last: $FLOW_CL"
 if [ "$FLOW_S" -gt 0 ]; then
@@ -87,18 +89,9 @@ $CLI weights export "$RUNS/flow/checkpoints/best.pt" --name flow --dest "$OUT/we
 else cp "$SHIPPED/flow.safetensors" "$SHIPPED/flow.json" "$OUT/weights/"; fi
 echo "flow stage done in $(( $(date +%s) - t0 )) s"
 t1=$(date +%s)
-# GEN_TUNE=1: the same choice for the generator stage, from `bench --only train` (one G + D step at GEN_BS).
 GEN_AMP=false; GEN_CL=true
 if [ "${GEN_TUNE:-0}" = 1 ] && [ "$GEN_S" -gt 0 ]; then
-  $CLI bench --only train --device "$DEVICE" --train-batch "$GEN_BS" --repeats 3 --data "$MARKET" \
-    --json "$RUNS/bench_train.json" 2>&1 | grep "train/" || true
-  read -r GEN_AMP GEN_CL < <($PY - "$RUNS/bench_train.json" <<'PICK' || echo "false true"
-import json, sys
-rows = {r["name"].split("/")[1]: r["value"] for r in json.load(open(sys.argv[1]))["results"] if r["value"]}
-print("true" if rows.get("bf16", 0) >= 1.1 * rows["fp32"] else "false",
-      "true" if rows.get("channels_last", 0) >= rows["fp32"] / 1.1 else "false")
-PICK
-)
+  read -r GEN_AMP GEN_CL < <(tune train --train-batch "$GEN_BS")
 fi
 echo "generator amp: $GEN_AMP, channels_last: $GEN_CL"
 if [ "$GEN_S" -gt 0 ]; then

@@ -32,19 +32,13 @@ from ..proxy3d.torch_flow import compute_flow_batch_torch
 from ..train.common import make_ema
 from ..train.flow import predict_flow
 from .core import BenchResult, BenchSettings, measure, rate_rows, synchronizer
-from .proxy import SIZE, load_poses
+from .networks import _poses, _reference_configs
+from .proxy import SIZE
 
 __all__ = ["bench_flow_train"]
 
 _RADIUS = 4.0
 _EMA_DECAY = 0.998
-
-
-def _pairs(s: BenchSettings, n: int) -> tuple[np.ndarray, np.ndarray]:
-    arr, _ = load_poses(2 * n, s.market_root, seed=2)
-    if len(arr) < 2 * n:  # fewer annotations than asked: repeat them
-        arr = np.concatenate([arr] * ((2 * n + len(arr) - 1) // len(arr)))
-    return arr[:n].astype(np.float32), arr[n : 2 * n].astype(np.float32)
 
 
 def _step_fn(
@@ -84,11 +78,9 @@ def _step_fn(
 
 def bench_flow_train(s: BenchSettings, device: torch.device) -> list[BenchResult]:
     """Flow-regressor training steps (module docstring): pairs per second, ratios against ``fp32``."""
-    from .networks import _reference_configs  # shapes of the shipped networks
-
-    flow_cfg = _reference_configs()[0]
+    flow_cfg = _reference_configs()[0]  # the shipped network's shape
     b = s.flow_train_batch
-    src, tgt = _pairs(s, 4 * b)
+    src, tgt = (kp.numpy().astype(np.float32) for kp in _poses(s, 4 * b))
     torch.manual_seed(0)
     base = FlowRegressor(flow_cfg).to(device)
 
