@@ -7,8 +7,8 @@
 # Results: $OUT/f (flow: weights/, flow_stats.jsonl), $OUT/g (generator: weights/, gen_stats.jsonl, last
 # validation grid), $OUT/log.txt. EXTRA_FLOW / EXTRA_GEN add -s overrides to each (later ones win); the generator
 # starts from the shipped generator.safetensors (identity-tuned): EXTRA_GEN="-s init_weights=<generator_ssim>" to
-# continue the SSIM-tuned one instead. FLOW_TUNE=1 / GEN_TUNE=1 reach scripts/train_market_gpu.sh (bf16 / layout
-# picked by a one-minute benchmark on the device; see there).
+# continue the SSIM-tuned one instead. FLOW_TUNE=1 / GEN_TUNE=1 / FLOW_CLEAN=1 reach scripts/train_market_gpu.sh (bf16 / layout
+# picked by a one-minute benchmark on the device; flow on unaugmented pairs; see there).
 set -u
 S=${S:-380}; DEV=${DEVICE:-cuda}; W=${W:-7}; MARKET=${MARKET:-../shared/data/market1501}; OUT=${OUT:-out/gpu_pair}
 EXTRA_FLOW="-s optim.lr_step_epochs=10 ${EXTRA_FLOW:-}"
