@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from diaflow_core.config import load_recipe
-from diaflow_core.data.annotations import read_annotations
-from diaflow_core.data.pairs_dataset import PosePairs
 from diaflow_core.pose import pose_heatmaps_torch, visible
 from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
-from diaflow_core.train.flow import FlowTrainConfig
+from diaflow_core.train.flow import FlowTrainConfig, validation_poses
 from diaflow_core.train.flow_source import load_flow_regressor
 
 SHIFTS = ((1, 0), (0, 1), (1, 1), (-1, 0), (0, -1), (-1, -1), (2, 0), (0, 2))
@@ -56,11 +55,8 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_recipe(FlowTrainConfig, args.recipe, [])
     size, radius = tuple(cfg.data.size), cfg.data.heatmap_radius
-    poses, _ = read_annotations(Path(args.data) / cfg.data.annotations, on_error="skip")
-    val = PosePairs(poses, "val", cfg.data.cross_identity, cfg.data.min_joints, cfg.data.val_fraction, cfg.seed)
-    n = min(args.pairs, len(val))
-    src = np.stack([np.asarray(val[i]["src_kp"], np.float32) for i in range(n)])
-    tgt = np.stack([np.asarray(val[i]["tgt_kp"], np.float32) for i in range(n)])
+    src, tgt = validation_poses(replace(cfg.data, market_root=args.data), cfg.seed, args.pairs)
+    n = len(src)
     gt, vis = flow_between_bodies(*lift_pair(src, tgt, size), size)
     body = vis < 2
     model = load_flow_regressor(args.weights, torch.device("cpu"))

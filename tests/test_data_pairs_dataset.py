@@ -178,3 +178,17 @@ def test_pose_pairs(market: Path):
     assert v0 == [val[i]["tgt_name"] for i in range(len(val))]
     with pytest.raises(ConfigError):
         PosePairs(ann, cross_fraction=1.5)
+
+
+def test_flow_validation_poses_match_the_trainers_split(market: Path):
+    from diaflow_core.train.flow import FlowDataConfig, validation_poses
+
+    cfg = FlowDataConfig(market_root=str(market), val_fraction=0.25)
+    src, tgt = validation_poses(cfg, seed=0)
+    val = PosePairs(market / "market-annotation-train.csv", split="val", val_fraction=0.25, seed=0)
+    assert src.shape == tgt.shape == (len(val), 18, 2) and src.dtype == np.float32
+    for i in range(len(val)):
+        np.testing.assert_array_equal(src[i], val[i]["src_kp"])
+        np.testing.assert_array_equal(tgt[i], val[i]["tgt_kp"])
+    one, _ = validation_poses(cfg, seed=0, n=1)
+    assert one.shape == (1, 18, 2)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -50,6 +51,7 @@ __all__ = [
     "train_flow",
     "predict_flow",
     "validate_flow",
+    "validation_poses",
 ]
 
 
@@ -111,6 +113,16 @@ class FlowTrainConfig:
 def _annotation_path(cfg: FlowDataConfig) -> Path:
     p = Path(cfg.annotations)
     return p if p.is_absolute() else Path(cfg.market_root) / p
+
+
+def validation_poses(cfg: FlowDataConfig, seed: int, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Source and target poses (N, 18, 2) of the first ``n`` validation pairs (held-out training identities),
+    the split and order the trainer validates on (``seed``: the recipe's)."""
+    poses, _ = read_annotations(_annotation_path(cfg), on_error="skip")
+    val = PosePairs(poses, "val", cfg.cross_identity, cfg.min_joints, cfg.val_fraction, seed)
+    n = len(val) if n is None else min(n, len(val))
+    pairs = [val[i] for i in range(n)]
+    return tuple(np.stack([np.asarray(p[k], np.float32) for p in pairs]) for k in ("src_kp", "tgt_kp"))
 
 
 def predict_flow(
