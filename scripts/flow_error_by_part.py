@@ -19,12 +19,11 @@ import torch
 from scipy.ndimage import binary_erosion, gaussian_filter
 
 from diaflow_core.config import load_recipe
-from diaflow_core.pose import pose_heatmaps_torch
 from diaflow_core.proxy3d import compute_flow_batch
 from diaflow_core.proxy3d.config import PARTS
 from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
 from diaflow_core.proxy3d.render import render
-from diaflow_core.train.flow import FlowTrainConfig, validation_poses
+from diaflow_core.train.flow import FlowTrainConfig, predict_flow, validation_poses
 from diaflow_core.train.flow_source import load_flow_regressor
 
 # part -> the bone (joint indices) whose 2D similarity moves it
@@ -66,10 +65,12 @@ def main() -> None:
 
     @torch.no_grad()
     def predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The regressor's flow for poses a -> b, in batches of 64."""
-        p1 = pose_heatmaps_torch(torch.as_tensor(a), size, radius)
-        p2 = pose_heatmaps_torch(torch.as_tensor(b), size, radius)
-        return np.concatenate([model.infer(p1[i : i + 64], p2[i : i + 64])[0].numpy() for i in range(0, n, 64)])
+        """The regressor's flow for poses a -> b (the trainer's prediction path), in batches of 64."""
+        flows = [
+            predict_flow(model, torch.as_tensor(a[i : i + 64]), torch.as_tensor(b[i : i + 64]), size, radius).flows[0]
+            for i in range(0, n, 64)
+        ]
+        return torch.cat(flows).float().numpy()
 
     pred = predict(src, tgt)
     err = np.linalg.norm(pred - gt, axis=1)

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from diaflow_core.config import load_recipe
-from diaflow_core.pose import pose_heatmaps_torch, visible
+from diaflow_core.pose import visible
 from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
-from diaflow_core.train.flow import FlowTrainConfig, validation_poses
+from diaflow_core.train.flow import FlowTrainConfig, predict_flow, validation_poses
 from diaflow_core.train.flow_source import load_flow_regressor
 
 SHIFTS = ((1, 0), (0, 1), (1, 1), (-1, 0), (0, -1), (-1, -1), (2, 0), (0, 2))
@@ -63,9 +63,12 @@ def main() -> None:
 
     @torch.no_grad()
     def predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        p1 = pose_heatmaps_torch(torch.as_tensor(a), size, radius)
-        p2 = pose_heatmaps_torch(torch.as_tensor(b), size, radius)
-        return np.concatenate([model.infer(p1[i : i + 64], p2[i : i + 64])[0].numpy() for i in range(0, n, 64)])
+        """The regressor's flow for poses a -> b (the trainer's prediction path), in batches of 64."""
+        flows = [
+            predict_flow(model, torch.as_tensor(a[i : i + 64]), torch.as_tensor(b[i : i + 64]), size, radius).flows[0]
+            for i in range(0, n, 64)
+        ]
+        return torch.cat(flows).float().numpy()
 
     def epe(flow: np.ndarray) -> float:
         return float(np.linalg.norm(flow - gt, axis=1)[body].mean())
