@@ -63,10 +63,16 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
     cfg = load_recipe(
         GenTrainConfig,
         "recipes/market1501_generator.yaml",
-        [*TINY_GEN, f"data.market_root={tiny_market}", f"flow.weights={flow_weights}", "optim.warmup_steps=2"],
+        [
+            *TINY_GEN,
+            f"data.market_root={tiny_market}",
+            f"flow.weights={flow_weights}",
+            "optim.warmup_steps=2",
+            "select_metric=masked_ssim",
+        ],
     )
     res = train_generator(cfg, tmp_path / "gen", torch.device("cpu"))
-    assert math.isfinite(res["best_ssim"]) and res["steps"] > 0
+    assert math.isfinite(res["best_score"]) and res["steps"] > 0
     recs = _stats(tmp_path / "gen")
     lr_g = {r["step"]: r["lr_g"] for r in recs if "lr_g" in r}
     assert lr_g[1] == pytest.approx(cfg.optim.lr_g / 2) and lr_g[2] == pytest.approx(cfg.optim.lr_g)
@@ -84,6 +90,12 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
     assert (tmp_path / "gen" / "recipe.resolved.yaml").read_text() == first_recipe
     resumed = yaml.safe_load((tmp_path / "gen" / "recipe.resumed-1.yaml").read_text())
     assert resumed["optim"]["epochs"] == 4 and yaml.safe_load(first_recipe)["optim"]["epochs"] != 4
+    # select_metric=masked_ssim: best.pt holds the validation with the highest masked SSIM of both runs
+    masked_vals = [r["val"]["masked_ssim"] for r in _stats(tmp_path / "gen") if "val" in r]
+    assert len(masked_vals) >= 3
+    best_extra = torch.load(tmp_path / "gen/checkpoints/best.pt", weights_only=True)["extra"]
+    assert best_extra["select_metric"] == "masked_ssim" and res2["select_metric"] == "masked_ssim"
+    assert best_extra["val"]["masked_ssim"] == max(masked_vals) == res2["best_score"]
 
     pw = load_recipe(
         GenTrainConfig,
@@ -99,7 +111,7 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
         ],
     )
     res3 = train_generator(pw, tmp_path / "pw", torch.device("cpu"))
-    assert math.isfinite(res3["best_ssim"])
+    assert math.isfinite(res3["best_score"])
     # loss.mask_l1_weight: the body-mask L1 is added and logged (the mean over the mask's pixels)
     masked = [r["mask_l1"] for r in _stats(tmp_path / "pw") if "l1" in r]
     assert masked and all(math.isfinite(m) and m > 0 for m in masked)
@@ -152,7 +164,7 @@ def test_ablation_variants_train(tiny_market, flow_weights, tmp_path, recipe, sw
         [*TINY_GEN, "optim.epochs=1", f"data.market_root={tiny_market}", f"flow.weights={flow_weights}"],
     )
     res = train_generator(cfg, tmp_path / "run", torch.device("cpu"))
-    assert math.isfinite(res["best_ssim"]) and res["steps"] > 0
+    assert math.isfinite(res["best_score"]) and res["steps"] > 0
     ckpt = torch.load(tmp_path / "run" / "checkpoints" / "best.pt", map_location="cpu", weights_only=True)
     key, value = switch
     assert ckpt["config"]["model"][key] == value

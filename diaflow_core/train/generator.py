@@ -112,6 +112,9 @@ class GenTrainConfig:
     channels_last: bool = True
     log_every: int = 50
     val_every_epochs: int = 1
+    # the validation figure that picks best.pt: the test goal is on masked SSIM, which a loss aimed at the body
+    # (loss.mask_l1_weight) or the GAN can raise while whole-image SSIM falls
+    select_metric: Literal["ssim", "masked_ssim"] = "ssim"
 
 
 class PairCollate:
@@ -235,7 +238,8 @@ def train_generator(
         start_epoch, step, best = (
             info["epoch"],
             info["step"],
-            float(info["extra"].get("best_ssim", -math.inf)),
+            # checkpoints before select_metric stored their best SSIM as best_ssim
+            float(info["extra"].get("best_score", info["extra"].get("best_ssim", -math.inf))),
         )
     net_ddp = torch.nn.parallel.DistributedDataParallel(net) if world_size() > 1 else net
     disc_ddp = torch.nn.parallel.DistributedDataParallel(disc) if world_size() > 1 else disc
@@ -340,22 +344,23 @@ def train_generator(
             run.log({"stage": cfg.stage, "epoch": epoch, "step": step, "val": stats, **raw})
             if progress:
                 progress({"epoch": epoch, "step": step, "val": stats})
-            if stats["ssim"] > best:
-                best, best_stats = stats["ssim"], stats
+            if stats[cfg.select_metric] > best:
+                best, best_stats = stats[cfg.select_metric], stats
                 save_checkpoint(
                     run.best,
                     step=step,
                     epoch=epoch + 1,
                     cfg=cfg,
                     modules={cfg.stage: kept},
-                    extra={"best_ssim": best, "val": stats},
+                    extra={"best_score": best, "select_metric": cfg.select_metric, "val": stats},
                 )
-            save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg, modules=modules, extra={"best_ssim": best})
+            save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg, modules=modules, extra={"best_score": best})
         if out_of_time:
             break
     return {
         "run": str(run.path),
-        "best_ssim": best,
+        "select_metric": cfg.select_metric,
+        "best_score": best,
         "best": best_stats,
         "steps": step,
         "seconds": time.time() - t0,
