@@ -19,6 +19,9 @@ BASE_GEN="-s loss.gan_start_epoch=1000 -s optim.ema_decay=0.999 -s optim.lr_step
 EXTRA_FLOW="-s optim.lr_step_epochs=10 ${EXTRA_FLOW:-}"
 EXTRA_GEN="$BASE_GEN ${EXTRA_GEN:-}"
 CUT=$((S + 150))
+# Two or three trainers and their loader workers share the machine's cores: each trainer's own torch CPU pool is
+# kept small (its heavy work is on the GPU) so the pools do not oversubscribe the cores.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 mkdir -p "$OUT/f" "$OUT/g"
 ( CONTINUE=1 FLOW_S=$S GEN_S=0 DEVICE=$DEV WORKERS=$W MARKET=$MARKET OUT=$OUT/f RUNS=/tmp/runs_pair_f \
   EXTRA_FLOW="$EXTRA_FLOW" timeout $CUT bash scripts/train_market_gpu.sh > /tmp/pair_f.log 2>&1 ) &
