@@ -28,8 +28,8 @@ from diaflow_core.train.common import load_safetensors_into, save_safetensors
 from diaflow_core.train.flow_source import FlowSource, FlowSourceConfig
 from diaflow_core.train.gen_validate import validate_pose_transfer
 from diaflow_core.train.generator import GenTrainConfig, validation_batches
-from diaflow_core.train.weight_mix import mix_state_dicts
-from diaflow_core.weights import file_sha256, read_meta
+from diaflow_core.train.weight_mix import mix_state_dicts, mix_tag, soup_record
+from diaflow_core.weights import read_meta
 
 
 def main() -> None:
@@ -54,14 +54,10 @@ def main() -> None:
     results = {}
     for mix in args.mix:
         coeffs = [float(c) for c in mix.split(",")]
-        tag = "mix_" + "_".join(f"{c:g}" for c in coeffs)
+        tag = mix_tag(coeffs)
         gen = build_generator(from_dict(GeneratorConfig, meta["model"])).eval()
         gen.load_state_dict(mix_state_dicts(parent, models, coeffs))
-        soup = {
-            "parent": f"{args.parent} (sha256 {file_sha256(args.parent)})",
-            "models": [f"{m} (sha256 {file_sha256(m)})" for m in args.model],
-            "coefficients": coeffs,
-        }
+        soup = soup_record(args.parent, args.model, coeffs)
         path = args.out / f"{tag}.safetensors"
         save_safetensors(gen, path, {"model": meta["model"]}, half=True)
         path.with_suffix(".json").write_text(json.dumps({**meta, "soup": soup}, indent=1))

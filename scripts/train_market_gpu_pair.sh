@@ -39,6 +39,18 @@ CONTINUE=1 FLOW_S=0 GEN_S=$S DEVICE=$DEV WORKERS=$W MARKET=$MARKET OUT=$OUT/g RU
 gen_rc=$?
 wait $flow_pid; flow_rc=$?
 h_rc=0; [ -n "$h_pid" ] && { wait "$h_pid"; h_rc=$?; }
+# A run cut by the timeout never reached its export: export its best checkpoint and copy its log here instead.
+salvage() {  # ARM STAGE NAME STATS
+  local run=/tmp/runs_pair_$1/$2
+  [ -f "$OUT/$1/weights/$3.safetensors" ] || [ ! -f "$run/checkpoints/best.pt" ] && return 0
+  echo "arm $1 was cut: exporting $run/checkpoints/best.pt" | tee -a "/tmp/pair_$1.log"
+  cp "$run/stats.jsonl" "$OUT/$1/$4" 2>/dev/null
+  last=$(ls "$run"/val_epoch*.png 2>/dev/null | tail -1); [ -n "$last" ] && cp "$last" "$OUT/$1/gen_val_last.png"
+  ${PY:-python3} -m reid_augment.cli.app weights export "$run/checkpoints/best.pt" --name "$3" --dest "$OUT/$1/weights" \
+    >> "/tmp/pair_$1.log" 2>&1
+}
+salvage f flow flow flow_stats.jsonl; salvage g gen generator gen_stats.jsonl
+[ -n "$h_pid" ] && salvage h gen generator gen_stats.jsonl
 # Only the new weights come back: each run's copy of the weights it did not train goes.
 rm -f "$OUT"/[gh]/weights/flow.safetensors "$OUT"/[gh]/weights/flow.json "$OUT"/f/weights/generator.*
 { echo "=== flow (rc $flow_rc)"; cat /tmp/pair_f.log; echo "=== generator (rc $gen_rc)"; cat /tmp/pair_g.log

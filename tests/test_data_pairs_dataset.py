@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -192,3 +193,20 @@ def test_flow_validation_poses_match_the_trainers_split(market: Path):
         np.testing.assert_array_equal(tgt[i], val[i]["tgt_kp"])
     one, _ = validation_poses(cfg, seed=0, n=1)
     assert one.shape == (1, 18, 2)
+
+
+def test_flow_validation_batches_hold_the_validation_pairs_and_their_targets(market: Path):
+    """The batches scripts score weight files on: the trainer's pairs in order, with proxy-body targets."""
+    from diaflow_core.proxy3d import compute_flow_batch
+    from diaflow_core.train.flow import FlowTrainConfig, validation_batches, validation_poses
+
+    cfg = FlowTrainConfig()
+    cfg = replace(cfg, data=replace(cfg.data, market_root=str(market), val_fraction=0.25, val_pairs=3))
+    batches = validation_batches(cfg)
+    src, tgt = validation_poses(cfg.data, seed=cfg.seed, n=3)
+    assert len(batches) == 1 and batches[0]["src_kp"].shape == (3, 18, 2)
+    np.testing.assert_array_equal(batches[0]["src_kp"].numpy(), src)
+    np.testing.assert_array_equal(batches[0]["tgt_kp"].numpy(), tgt)
+    flow, vis = compute_flow_batch(src, tgt, size=cfg.data.size)
+    np.testing.assert_allclose(batches[0]["flow"].numpy(), flow, atol=1e-5)
+    np.testing.assert_array_equal(batches[0]["vis"].numpy(), vis)

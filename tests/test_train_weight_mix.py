@@ -46,3 +46,27 @@ def test_mismatches_are_named() -> None:
         mix_state_dicts(p, [{k: v for k, v in a.items() if k != "0.bias"}], [1.0])
     with pytest.raises(ValueError, match="shape"):
         mix_state_dicts(p, [{**a, "0.bias": torch.zeros(5)}], [1.0])
+
+
+def test_extrapolation_and_the_sidecar_record(tmp_path) -> None:
+    """c > 1 goes past the fine-tune along its direction; the record names the inputs by hash."""
+    from safetensors.torch import save_file
+
+    from diaflow_core.train.weight_mix import mix_tag, soup_record
+    from diaflow_core.weights import file_sha256
+
+    p, a = _net(0), _net(1)
+    two = mix_state_dicts(p, [a], [2.0])
+    for k, v in p.items():
+        if v.is_floating_point():
+            assert torch.allclose(two[k], 2 * a[k] - v, atol=1e-6)
+    assert mix_tag([2.0]) == "mix_2" and mix_tag([1.0, 0.5]) == "mix_1_0.5"
+    files = []
+    for name, sd in (("p", p), ("a", a)):
+        files.append(tmp_path / f"{name}.safetensors")
+        save_file(sd, str(files[-1]))
+    rec = soup_record(files[0], [files[1]], [2])
+    assert rec["coefficients"] == [2.0]
+    assert rec["parent"].endswith(f"(sha256 {file_sha256(files[0])})") and file_sha256(files[0]) in rec["parent"]
+    assert len(rec["models"]) == 1 and file_sha256(files[1]) in rec["models"][0]
+    assert file_sha256(files[0]) != file_sha256(files[1])

@@ -51,6 +51,7 @@ __all__ = [
     "train_flow",
     "predict_flow",
     "validate_flow",
+    "validation_batches",
     "validation_poses",
 ]
 
@@ -113,6 +114,20 @@ class FlowTrainConfig:
 def _annotation_path(cfg: FlowDataConfig) -> Path:
     p = Path(cfg.annotations)
     return p if p.is_absolute() else Path(cfg.market_root) / p
+
+
+def _batches(val_set: PosePairs, cfg: FlowDataConfig) -> list[dict[str, torch.Tensor]]:
+    collate = FlowCollate(cfg.size, None)  # no augmentation; proxy-body targets made here
+    n = min(cfg.val_pairs, len(val_set))
+    return [collate([val_set[j] for j in range(i, min(i + 64, n))]) for i in range(0, n, 64)]
+
+
+def validation_batches(cfg: FlowTrainConfig) -> list[dict[str, torch.Tensor]]:
+    """The trainer's validation batches (``data.val_pairs`` pairs of held-out training identities, 64 a batch,
+    with their proxy-body targets), for scripts that score weight files the way training does."""
+    poses, _ = read_annotations(_annotation_path(cfg.data), on_error="skip")
+    val = PosePairs(poses, "val", cfg.data.cross_identity, cfg.data.min_joints, cfg.data.val_fraction, cfg.seed)
+    return _batches(val, cfg.data)
 
 
 def validation_poses(cfg: FlowDataConfig, seed: int, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -205,9 +220,7 @@ def train_flow(
         persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
-    val_collate = FlowCollate(cfg.data.size, None)
-    n_val = min(cfg.data.val_pairs, len(val_set))
-    val_batches = [val_collate([val_set[j] for j in range(i, min(i + 64, n_val))]) for i in range(0, n_val, 64)]
+    val_batches = _batches(val_set, cfg.data)
 
     model = FlowRegressor(cfg.model).to(device)
     if cfg.channels_last:

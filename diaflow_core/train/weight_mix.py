@@ -3,16 +3,22 @@
 Each fine-tune moved the parent's weights by a task vector W_i - W_parent; W_parent + sum_i c_i (W_i - W_parent)
 mixes them (c = 1/n: a uniform soup, Wortsman et al. 2022; c = 1 each: task addition, Ilharco et al. 2023).
 Measured on the generators (docs/evaluation.md, session 12): adding the re-ID perceptual fine-tune's vector to
-the L1 fine-tune's kept most of each gain.
+the L1 fine-tune's kept most of each gain. A single fine-tune with c > 1 extrapolates along its direction
+(ExPO-style, Zheng et al. 2024): on the flow regressor (docs/flow_regressor.md, session 15) the weight-averaged
+GPU fine-tune at c = 2 beat c = 1 on validation, the average lagging where the run was heading.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
 
-__all__ = ["mix_state_dicts"]
+from ..weights import file_sha256
+
+__all__ = ["mix_state_dicts", "mix_tag", "soup_record"]
 
 
 def mix_state_dicts(
@@ -40,3 +46,17 @@ def mix_state_dicts(
             w += c * (m[k].float() - p.float())
         out[k] = w
     return out
+
+
+def mix_tag(coeffs: Sequence[float]) -> str:
+    """File-name tag of a mix: ``mix_1_0.5``."""
+    return "mix_" + "_".join(f"{c:g}" for c in coeffs)
+
+
+def soup_record(parent: Path, models: Sequence[Path], coeffs: Sequence[float]) -> dict[str, Any]:
+    """Provenance of a mix for the weight file's sidecar: the input files with their hashes and the coefficients."""
+    return {
+        "parent": f"{parent} (sha256 {file_sha256(parent)})",
+        "models": [f"{m} (sha256 {file_sha256(m)})" for m in models],
+        "coefficients": [float(c) for c in coeffs],
+    }
