@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["FILE_MODE", "atomic_replace", "csv_text", "replace_bytes", "replace_text"]
+__all__ = ["FILE_MODE", "atomic_replace", "csv_text", "replace_bytes", "replace_text", "report_json"]
 
 
 def _umask() -> int:
@@ -66,6 +67,16 @@ def replace_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def replace_text(path: str | os.PathLike[str], text: str) -> Path:
     """Replace ``path`` with UTF-8 ``text`` atomically (creating its folder); returns the path."""
     return replace_bytes(path, text.encode("utf-8"))
+
+
+def report_json(result: object, path: str | os.PathLike[str] | None = None) -> str:
+    """``result`` as indented JSON: printed, and written atomically to ``path`` when given (the analysis
+    scripts' report); returns the text."""
+    text = json.dumps(result, indent=1)
+    print(text, flush=True)
+    if path is not None:
+        replace_text(path, text + "\n")
+    return text
 
 
 def csv_text(rows: Iterable[Mapping[str, object]], fields: Sequence[str]) -> str:

@@ -10,7 +10,6 @@ Validation pairs of held-out TRAINING identities (the flow recipe's split), the 
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 from scipy.ndimage import binary_erosion, gaussian_filter
 
 from diaflow_core.config import load_recipe
+from diaflow_core.fileio import report_json
 from diaflow_core.proxy3d import compute_flow_batch
 from diaflow_core.proxy3d.config import PARTS
 from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
@@ -136,10 +136,7 @@ def main() -> None:
     out["per_pair_epe_quantiles"] = dict(
         zip(("p10", "p50", "p90", "p99"), np.percentile(per_pair, [10, 50, 90, 99]).tolist(), strict=True)
     )
-    text = json.dumps(out, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    report_json(out, args.json)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Validation pairs of held-out TRAINING identities (the flow recipe's split), ship
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from diaflow_core.config import load_recipe
+from diaflow_core.fileio import report_json
 from diaflow_core.pose import visible
 from diaflow_core.proxy3d.correspond import flow_between_bodies, lift_pair
 from diaflow_core.train.flow import FlowTrainConfig, predict_flow, validation_poses
@@ -81,10 +81,7 @@ def main() -> None:
         total += one
         out["shifts"].append({"shift": list(d), "epe_alone": epe(one), "passes": k, "epe_mean": epe(total / k)})
         print(out["shifts"][-1], flush=True)
-    text = json.dumps(out, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    report_json(out, args.json)
 
 
 if __name__ == "__main__":

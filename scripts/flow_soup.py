@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from diaflow_core.config import load_recipe
+from diaflow_core.fileio import report_json
 from diaflow_core.train.flow import FlowTrainConfig, validate_flow, validation_batches
 from diaflow_core.train.flow_source import load_flow_regressor
 from diaflow_core.train.weight_mix import mix_state_dicts, mix_tag, soup_record
@@ -60,10 +61,7 @@ def main() -> None:
         row["seconds"] = round(time.time() - t0, 1)
         results[mix_tag(coeffs)] = row
         print(mix_tag(coeffs), {k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    report_json(results, args.json)
 
 
 if __name__ == "__main__":

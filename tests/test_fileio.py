@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import stat
 
 import pytest
@@ -47,3 +48,15 @@ def test_csv_text_orders_columns_and_quotes():
     back = list(csv.DictReader(io.StringIO(text)))
     assert back == [{"a": "x,y", "b": "2"}, {"a": 'say "hi"', "b": ""}]  # round trip; missing key left empty
     assert csv_text([], ["a", "b"]) == "a,b\n"
+
+
+def test_report_json_prints_and_writes_the_same_text(tmp_path, capsys):
+    from diaflow_core.fileio import report_json
+
+    out = tmp_path / "sub" / "report.json"
+    text = report_json({"epe": 2.07, "rows": [1, 2]}, out)
+    assert json.loads(capsys.readouterr().out) == {"epe": 2.07, "rows": [1, 2]}
+    assert out.read_text() == text + "\n" and json.loads(text)["rows"] == [1, 2]
+    assert [p.name for p in out.parent.iterdir()] == ["report.json"]  # no temporary file left beside it
+    report_json({"only": "printed"})
+    assert json.loads(capsys.readouterr().out) == {"only": "printed"}
