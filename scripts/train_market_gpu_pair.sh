@@ -7,7 +7,8 @@
 # EXTRA_FLOW / EXTRA_GEN add -s overrides to each (later ones win); the generator starts from the shipped
 # generator.safetensors (scripts/stage_device.sh can put generator_ssim there). EXTRA_GEN2 set (may be " "):
 # a second generator arm with those overrides runs beside the first (same start, same base overrides), so
-# two loss settings are compared in one call. FLOW_TUNE=1 / GEN_TUNE=1 / FLOW_CLEAN=1 reach
+# two loss settings are compared in one call. PAIR_FLOW=0 leaves the flow arm out (generator arms only).
+# FLOW_TUNE=1 / GEN_TUNE=1 / FLOW_CLEAN=1 reach
 # scripts/train_market_gpu.sh (bf16 / layout picked by a one-minute benchmark on the device; flow on
 # unaugmented pairs; see there). Each run is cut at S + 150 s whatever happens, so the results still come back.
 # Results (the device tool returns at most 8 files, 16 MiB each): $OUT/f.tar (flow: weights/, flow_stats.jsonl),
@@ -22,11 +23,17 @@ CUT=$((S + 150))
 # Two or three trainers and their loader workers share the machine's cores: each trainer's own torch CPU pool is
 # kept small (its heavy work is on the GPU) so the pools do not oversubscribe the cores.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-mkdir -p "$OUT/f" "$OUT/g"
-( CONTINUE=1 FLOW_S=$S GEN_S=0 DEVICE=$DEV WORKERS=$W MARKET=$MARKET OUT=$OUT/f RUNS=/tmp/runs_pair_f \
-  EXTRA_FLOW="$EXTRA_FLOW" timeout $CUT bash scripts/train_market_gpu.sh > /tmp/pair_f.log 2>&1 ) &
-flow_pid=$!
-sleep 5  # the flow stage's renderer check first, alone
+mkdir -p "$OUT/g"
+flow_pid=
+if [ "${PAIR_FLOW:-1}" = 1 ]; then
+  mkdir -p "$OUT/f"
+  ( CONTINUE=1 FLOW_S=$S GEN_S=0 DEVICE=$DEV WORKERS=$W MARKET=$MARKET OUT=$OUT/f RUNS=/tmp/runs_pair_f \
+    EXTRA_FLOW="$EXTRA_FLOW" timeout $CUT bash scripts/train_market_gpu.sh > /tmp/pair_f.log 2>&1 ) &
+  flow_pid=$!
+  sleep 5  # the flow stage's renderer check first, alone
+else
+  echo "flow arm skipped (PAIR_FLOW=0)" > /tmp/pair_f.log
+fi
 h_pid=
 if [ -n "${EXTRA_GEN2+x}" ]; then
   mkdir -p "$OUT/h"
@@ -37,7 +44,7 @@ fi
 CONTINUE=1 FLOW_S=0 GEN_S=$S DEVICE=$DEV WORKERS=$W MARKET=$MARKET OUT=$OUT/g RUNS=/tmp/runs_pair_g \
   EXTRA_GEN="$EXTRA_GEN" timeout $CUT bash scripts/train_market_gpu.sh > /tmp/pair_g.log 2>&1
 gen_rc=$?
-wait $flow_pid; flow_rc=$?
+flow_rc=0; [ -n "$flow_pid" ] && { wait "$flow_pid"; flow_rc=$?; }
 h_rc=0; [ -n "$h_pid" ] && { wait "$h_pid"; h_rc=$?; }
 # A run cut by the timeout never reached its export: export its best checkpoint and copy its log here instead.
 salvage() {  # ARM STAGE NAME STATS
@@ -49,7 +56,8 @@ salvage() {  # ARM STAGE NAME STATS
   ${PY:-python3} -m reid_augment.cli.app weights export "$run/checkpoints/best.pt" --name "$3" --dest "$OUT/$1/weights" \
     >> "/tmp/pair_$1.log" 2>&1
 }
-salvage f flow flow flow_stats.jsonl; salvage g gen generator gen_stats.jsonl
+[ -n "$flow_pid" ] && salvage f flow flow flow_stats.jsonl
+salvage g gen generator gen_stats.jsonl
 [ -n "$h_pid" ] && salvage h gen generator gen_stats.jsonl
 # Only the new weights come back: each run's copy of the weights it did not train goes.
 rm -f "$OUT"/[gh]/weights/flow.safetensors "$OUT"/[gh]/weights/flow.json "$OUT"/f/weights/generator.*
