@@ -122,19 +122,21 @@ def _batches(val_set: PosePairs, cfg: FlowDataConfig) -> list[dict[str, torch.Te
     return [collate([val_set[j] for j in range(i, min(i + 64, n))]) for i in range(0, n, 64)]
 
 
+def _val_set(cfg: FlowDataConfig, seed: int) -> PosePairs:
+    poses, _ = read_annotations(_annotation_path(cfg), on_error="skip")
+    return PosePairs(poses, "val", cfg.cross_identity, cfg.min_joints, cfg.val_fraction, seed)
+
+
 def validation_batches(cfg: FlowTrainConfig) -> list[dict[str, torch.Tensor]]:
     """The trainer's validation batches (``data.val_pairs`` pairs of held-out training identities, 64 a batch,
     with their proxy-body targets), for scripts that score weight files the way training does."""
-    poses, _ = read_annotations(_annotation_path(cfg.data), on_error="skip")
-    val = PosePairs(poses, "val", cfg.data.cross_identity, cfg.data.min_joints, cfg.data.val_fraction, cfg.seed)
-    return _batches(val, cfg.data)
+    return _batches(_val_set(cfg.data, cfg.seed), cfg.data)
 
 
 def validation_poses(cfg: FlowDataConfig, seed: int, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Source and target poses (N, 18, 2) of the first ``n`` validation pairs (held-out training identities),
     the split and order the trainer validates on (``seed``: the recipe's)."""
-    poses, _ = read_annotations(_annotation_path(cfg), on_error="skip")
-    val = PosePairs(poses, "val", cfg.cross_identity, cfg.min_joints, cfg.val_fraction, seed)
+    val = _val_set(cfg, seed)
     n = len(val) if n is None else min(n, len(val))
     pairs = [val[i] for i in range(n)]
     return tuple(np.stack([np.asarray(p[k], np.float32) for p in pairs]) for k in ("src_kp", "tgt_kp"))
