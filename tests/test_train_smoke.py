@@ -96,6 +96,19 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
     best_extra = torch.load(tmp_path / "gen/checkpoints/best.pt", weights_only=True)["extra"]
     assert best_extra["select_metric"] == "masked_ssim" and res2["select_metric"] == "masked_ssim"
     assert best_extra["val"]["masked_ssim"] == max(masked_vals) == res2["best_score"]
+    # a resume that picks by another figure starts its best over: its first validation is kept
+    res_ssim = train_generator(
+        apply_overrides(cfg, ["optim.epochs=5", "select_metric=ssim"]),
+        tmp_path / "gen",
+        torch.device("cpu"),
+        resume=True,
+    )
+    last_val = [r["val"] for r in _stats(tmp_path / "gen") if "val" in r][-1]
+    best_extra = torch.load(tmp_path / "gen/checkpoints/best.pt", weights_only=True)["extra"]
+    assert (
+        best_extra["select_metric"] == "ssim"
+        and res_ssim["best_score"] == last_val["ssim"] == best_extra["val"]["ssim"]
+    )
 
     pw = load_recipe(
         GenTrainConfig,

@@ -235,12 +235,12 @@ def train_generator(
         modules["ema"] = ema
     if resume and run.last.is_file():
         info = load_checkpoint(run.last, modules, device)
-        start_epoch, step, best = (
-            info["epoch"],
-            info["step"],
-            # checkpoints before select_metric stored their best SSIM as best_ssim
-            float(info["extra"].get("best_score", info["extra"].get("best_ssim", -math.inf))),
-        )
+        start_epoch, step = info["epoch"], info["step"]
+        extra = info["extra"]
+        # checkpoints before select_metric stored their best SSIM as best_ssim; a resume that picks by another
+        # figure starts its best over (scores of two figures do not compare)
+        if extra.get("select_metric", "ssim") == cfg.select_metric:
+            best = float(extra.get("best_score", extra.get("best_ssim", -math.inf)))
     net_ddp = torch.nn.parallel.DistributedDataParallel(net) if world_size() > 1 else net
     disc_ddp = torch.nn.parallel.DistributedDataParallel(disc) if world_size() > 1 else disc
 
@@ -354,7 +354,14 @@ def train_generator(
                     modules={cfg.stage: kept},
                     extra={"best_score": best, "select_metric": cfg.select_metric, "val": stats},
                 )
-            save_checkpoint(run.last, step=step, epoch=epoch + 1, cfg=cfg, modules=modules, extra={"best_score": best})
+            save_checkpoint(
+                run.last,
+                step=step,
+                epoch=epoch + 1,
+                cfg=cfg,
+                modules=modules,
+                extra={"best_score": best, "select_metric": cfg.select_metric},
+            )
         if out_of_time:
             break
     return {
