@@ -20,8 +20,10 @@ from diaflow_core.losses import (
     flow_loss,
     g_loss,
     l1,
+    ssim_loss,
 )
 from diaflow_core.losses.perceptual import _vgg19_features
+from diaflow_core.metrics.ssim import GAUSSIAN, masked_ssim, ssim
 from diaflow_core.ops import ShapeError, resize_flow, resize_flow_on_body, resize_visibility
 
 # ---------------------------------------------------------------- l1
@@ -36,6 +38,43 @@ def test_l1_known_values(device: str) -> None:
     assert l1(a, b, torch.zeros_like(mask)).item() == 0.0
     with pytest.raises(ShapeError):
         l1(a, b[..., :1])
+
+
+# ---------------------------------------------------------------- SSIM
+
+
+def _to_uint8(x: torch.Tensor) -> torch.Tensor:
+    return ((x.detach() + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+
+@pytest.mark.parametrize("settings", [None, GAUSSIAN])
+def test_ssim_loss_is_one_minus_the_metric(settings) -> None:
+    # on images already on the uint8 grid the loss equals 1 - the evaluation's (masked) SSIM
+    g = torch.Generator().manual_seed(0)
+    tgt = torch.randint(0, 256, (3, 3, 40, 24), generator=g).float() / 127.5 - 1.0
+    pred = (tgt + 0.3 * torch.randn(tgt.shape, generator=g)).clamp(-1, 1)
+    pred = _to_uint8(pred).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    mask = torch.rand(3, 1, 40, 24, generator=g) > 0.4
+    kw = {} if settings is None else {"settings": settings}
+    want = 1.0 - ssim(_to_uint8(pred), _to_uint8(tgt), **kw).mean().item()
+    assert ssim_loss(pred, tgt, **kw).item() == pytest.approx(want, abs=1e-5)
+    want_m = 1.0 - masked_ssim(_to_uint8(pred), _to_uint8(tgt), mask[:, 0], **kw).mean().item()
+    assert ssim_loss(pred, tgt, mask.float(), **kw).item() == pytest.approx(want_m, abs=1e-5)
+    assert want_m != pytest.approx(want, abs=1e-3)  # the mask changes the figure
+
+
+def test_ssim_loss_zero_when_equal_and_gradient_lowers_it(device: str) -> None:
+    g = torch.Generator().manual_seed(1)
+    tgt = (torch.rand(2, 3, 32, 16, generator=g) * 2 - 1).to(device)
+    assert ssim_loss(tgt, tgt).item() == pytest.approx(0.0, abs=1e-6)
+    pred = (tgt + 0.5 * torch.randn(tgt.shape, generator=g).to(device)).clamp(-1, 1).requires_grad_(True)
+    before = ssim_loss(pred, tgt)
+    before.backward()
+    assert pred.grad is not None and torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0
+    after = ssim_loss(pred.detach() - 20.0 * pred.grad, tgt)
+    assert after.item() < before.item()
+    with pytest.raises(ShapeError):
+        ssim_loss(pred, tgt[..., :8])
 
 
 # ---------------------------------------------------------------- GAN

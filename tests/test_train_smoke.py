@@ -121,6 +121,8 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
             "optim.epochs=1",
             "optim.ema_decay=0.5",
             "loss.mask_l1_weight=2.0",
+            "loss.mask_ssim_weight=0.5",
+            "loss.ssim_weight=0.5",
         ],
     )
     res3 = train_generator(pw, tmp_path / "pw", torch.device("cpu"))
@@ -129,6 +131,11 @@ def test_generator_then_pixel_warp_stage(tiny_market, flow_weights, tmp_path):
     masked = [r["mask_l1"] for r in _stats(tmp_path / "pw") if "l1" in r]
     assert masked and all(math.isfinite(m) and m > 0 for m in masked)
     assert not any("mask_l1" in r for r in recs)  # off by default
+    # loss.ssim_weight / loss.mask_ssim_weight: 1 - (masked) SSIM is added and logged, in (0, 2)
+    for key in ("ssim_loss", "mask_ssim_loss"):
+        got = [r[key] for r in _stats(tmp_path / "pw") if "l1" in r]
+        assert got and all(0.0 < v < 2.0 for v in got), key
+        assert not any(key in r for r in recs)
     # with optim.ema_decay the average is validated and kept in best.pt; the raw weights' figures are logged too
     vals = [r for r in _stats(tmp_path / "pw") if "val" in r]
     assert vals and all("val_raw" in r and math.isfinite(r["val_raw"]["ssim"]) for r in vals)

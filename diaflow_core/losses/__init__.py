@@ -1,4 +1,4 @@
-"""Losses: L1, perceptual (VGG19 / re-ID features / none), GAN (vanilla, lsgan, hinge), flow regression."""
+"""Losses: L1, SSIM, perceptual (VGG19 / re-ID features / none), GAN (vanilla, lsgan, hinge), flow regression."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from diaflow_core.losses.perceptual import (
     default_vgg19_weights_path,
     load_vgg19_features,
 )
-from diaflow_core.losses.pixel import l1
+from diaflow_core.losses.pixel import l1, ssim_loss
 
 __all__ = [
     "DEFAULT_VGG_LAYERS",
@@ -32,4 +32,5 @@ __all__ = [
     "g_loss",
     "l1",
     "load_vgg19_features",
+    "ssim_loss",
 ]

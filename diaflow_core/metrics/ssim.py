@@ -35,6 +35,7 @@ __all__ = [
     "SSIMSettings",
     "masked_ssim",
     "ssim",
+    "ssim_float",
     "ssim_skimage",
 ]
 
@@ -113,23 +114,49 @@ def _filter_valid(z: torch.Tensor, kern: torch.Tensor) -> torch.Tensor:
     return z
 
 
-def _ssim_chunk(x: torch.Tensor, y: torch.Tensor, settings: SSIMSettings, dtype: torch.dtype) -> torch.Tensor:
-    """x, y uint8 (B, H, W, 3) -> (B,) mean SSIM (valid windows, channel mean)."""
-    kern = _kernel_1d(settings, dtype, x.device)
-    # Centre the values: moments of x - 128 lose far less to cancellation in float32; SSIM adds 128 back.
-    fx = x.permute(0, 3, 1, 2).to(dtype) - 128.0
-    fy = y.permute(0, 3, 1, 2).to(dtype) - 128.0
+def _ssim_map_mean(
+    x: torch.Tensor, y: torch.Tensor, settings: SSIMSettings, centre: float, acc: torch.dtype
+) -> torch.Tensor:
+    """(B, C, H, W) float images -> (B,) mean SSIM (valid windows, channel mean), the mean accumulated in ``acc``."""
+    kern = _kernel_1d(settings, x.dtype, x.device)
+    # Centre the values: moments of x - centre lose far less to cancellation in float32; SSIM adds it back.
+    fx, fy = x - centre, y - centre
     ux, uy, uxx, uyy, uxy = _filter_valid(torch.stack([fx, fy, fx * fx, fy * fy, fx * fy]), kern)
     n = kern.numel() ** 2
     cov_norm = n / (n - 1.0) if settings.use_sample_covariance else 1.0
     vx = cov_norm * (uxx - ux * ux)
     vy = cov_norm * (uyy - uy * uy)
     vxy = cov_norm * (uxy - ux * uy)
-    ux, uy = ux + 128.0, uy + 128.0
+    ux, uy = ux + centre, uy + centre
     c1 = (settings.k1 * settings.data_range) ** 2
     c2 = (settings.k2 * settings.data_range) ** 2
     s = ((2.0 * ux * uy + c1) * (2.0 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-    return s.mean(dim=(2, 3), dtype=torch.float64).mean(dim=1)
+    return s.mean(dim=(2, 3), dtype=acc).mean(dim=1)
+
+
+def ssim_float(x: torch.Tensor, y: torch.Tensor, settings: SSIMSettings = SKIMAGE_DEFAULT) -> torch.Tensor:
+    """Mean SSIM per pair of float images on the 0..``data_range`` scale, differentiable (for losses).
+
+    Args:
+        x, y: float ``(B, C, H, W)`` of one shape, values on the data range's scale (0..255 here), H, W >= the
+            window.
+    Returns:
+        ``(B,)`` in x's dtype: per-channel SSIM over the valid windows, then the channel mean, as ``ssim``
+        computes it for uint8 images.
+    """
+    if x.shape != y.shape or x.dim() != 4:
+        raise ValueError(f"expected two (B, C, H, W) tensors of one shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    k = settings.window
+    if x.shape[-2] < k or x.shape[-1] < k:
+        raise ValueError(f"images {tuple(x.shape[-2:])} are smaller than the {k}x{k} SSIM window")
+    return _ssim_map_mean(x, y, settings, settings.data_range / 2.0, x.dtype)
+
+
+def _ssim_chunk(x: torch.Tensor, y: torch.Tensor, settings: SSIMSettings, dtype: torch.dtype) -> torch.Tensor:
+    """x, y uint8 (B, H, W, 3) -> (B,) float64 mean SSIM (valid windows, channel mean)."""
+    fx = x.permute(0, 3, 1, 2).to(dtype)
+    fy = y.permute(0, 3, 1, 2).to(dtype)
+    return _ssim_map_mean(fx, fy, settings, 128.0, torch.float64)
 
 
 def ssim(

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, default_collate
 from ..data.pairs_dataset import PoseTransferPairs
 from ..errors import ConfigError
 from ..losses import PerceptualConfig, PerceptualLoss, d_loss, g_loss
-from ..losses.pixel import l1
+from ..losses.pixel import l1, ssim_loss
 from ..models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from ..models.generator import GeneratorConfig, build_generator
 from ..models.pixel_warp import PixelWarper, PixelWarperConfig
@@ -76,6 +76,14 @@ class GenLossConfig:
     # > 0: add this weight x the L1 over the target's body mask (pose.body_mask, the masked-SSIM mask; mean over
     # the mask's pixels), so the person counts more than the background (PG2's pose-mask loss, normalised per mask).
     mask_l1_weight: float = 0.0
+    # > 0: add this weight x (1 - SSIM) of the whole image / of both images times the target's body mask: the
+    # evaluation's SSIM and masked SSIM (7x7 window) as losses (losses.pixel.ssim_loss).
+    ssim_weight: float = 0.0
+    mask_ssim_weight: float = 0.0
+
+    @property
+    def needs_mask(self) -> bool:
+        return self.mask_l1_weight > 0 or self.mask_ssim_weight > 0
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,7 @@ def train_generator(
         sampler=sampler,
         drop_last=True,
         num_workers=cfg.num_workers,
-        collate_fn=PairCollate(cfg.data.flip_prob, size[1], size if cfg.loss.mask_l1_weight > 0 else None),
+        collate_fn=PairCollate(cfg.data.flip_prob, size[1], size if cfg.loss.needs_mask else None),
         persistent_workers=cfg.num_workers > 0,
         pin_memory=device.type == "cuda",
     )
@@ -295,6 +303,14 @@ def train_generator(
                 loss_m = l1(fake32, b["tgt"], b["tgt_mask"])
                 loss = loss + cfg.loss.mask_l1_weight * loss_m
                 parts["mask_l1"] = loss_m.item()
+            if cfg.loss.ssim_weight > 0:
+                loss_s = ssim_loss(fake32, b["tgt"])
+                loss = loss + cfg.loss.ssim_weight * loss_s
+                parts["ssim_loss"] = loss_s.item()
+            if cfg.loss.mask_ssim_weight > 0:
+                loss_ms = ssim_loss(fake32, b["tgt"], b["tgt_mask"])
+                loss = loss + cfg.loss.mask_ssim_weight * loss_ms
+                parts["mask_ssim_loss"] = loss_ms.item()
             if cfg.loss.perceptual_weight > 0 and cfg.loss.perceptual.backend != "none":
                 with autocast_for(device, cfg.amp):
                     loss_p = perceptual(fake, b["tgt"]).float()
