@@ -114,6 +114,12 @@ def _filter_valid(z: torch.Tensor, kern: torch.Tensor) -> torch.Tensor:
     return z
 
 
+def _check_window(h: int, w: int, settings: SSIMSettings) -> None:
+    k = settings.window
+    if h < k or w < k:
+        raise ValueError(f"images {(h, w)} are smaller than the {k}x{k} SSIM window")
+
+
 def _ssim_map_mean(
     x: torch.Tensor, y: torch.Tensor, settings: SSIMSettings, centre: float, acc: torch.dtype
 ) -> torch.Tensor:
@@ -146,9 +152,7 @@ def ssim_float(x: torch.Tensor, y: torch.Tensor, settings: SSIMSettings = SKIMAG
     """
     if x.shape != y.shape or x.dim() != 4:
         raise ValueError(f"expected two (B, C, H, W) tensors of one shape, got {tuple(x.shape)} and {tuple(y.shape)}")
-    k = settings.window
-    if x.shape[-2] < k or x.shape[-1] < k:
-        raise ValueError(f"images {tuple(x.shape[-2:])} are smaller than the {k}x{k} SSIM window")
+    _check_window(x.shape[-2], x.shape[-1], settings)
     return _ssim_map_mean(x, y, settings, settings.data_range / 2.0, x.dtype)
 
 
@@ -179,9 +183,7 @@ def ssim(
     border of ``window // 2`` pixels excluded from the mean (skimage's crop).
     """
     x, y = check_pair(a, b)
-    k = settings.window
-    if x.shape[1] < k or x.shape[2] < k:
-        raise ValueError(f"images {tuple(x.shape[1:3])} are smaller than the {k}x{k} SSIM window")
+    _check_window(x.shape[1], x.shape[2], settings)
     step = _CHUNK_CPU if x.device.type == "cpu" else _CHUNK_GPU
     out = [_ssim_chunk(x[i : i + step], y[i : i + step], settings, dtype) for i in range(0, x.shape[0], step)]
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64, device=x.device)
