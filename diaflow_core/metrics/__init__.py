@@ -1,4 +1,5 @@
-"""Image metrics for pose transfer: SSIM (two settings) and masked SSIM, PSNR, L1, FID, IS, LPIPS.
+"""Image metrics for pose transfer: SSIM (two settings) and masked SSIM, PSNR, L1, FID, IS, LPIPS;
+plus a no-reference checkerboard score for decoder artifacts.
 
 Paired metrics take uint8 ``(B, H, W, 3)`` RGB images; the network metrics take float ``(B, 3, H, W)`` in
 [-1, 1] and need user-supplied weight files (nothing is downloaded). ``METRICS`` lists them all.
@@ -6,6 +7,7 @@ Paired metrics take uint8 ``(B, H, W, 3)`` RGB images; the network metrics take 
 
 from __future__ import annotations
 
+from diaflow_core.metrics.checkerboard import checkerboard_score
 from diaflow_core.metrics.fid import FID, FeatureStats, frechet_distance
 from diaflow_core.metrics.inception import InceptionFeatures, load_inception
 from diaflow_core.metrics.inception_score import InceptionScore, inception_score_from_logits
@@ -26,6 +28,7 @@ __all__ = [
     "InceptionScore",
     "MetricInfo",
     "SSIMSettings",
+    "checkerboard_score",
     "frechet_distance",
     "inception_score_from_logits",
     "l1",
