@@ -1,4 +1,4 @@
-"""The checkerboard score: all energy at Nyquist for a period-2 pattern, little for smooth images, input checks."""
+"""The checkerboard score: the exact Nyquist share of a period-2 pattern, little for smooth images, input checks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _grey(a: np.ndarray) -> np.ndarray:
     return np.repeat(a[..., None], 3, axis=-1).astype(np.uint8)
 
 
-def test_pure_checkerboard_scores_near_one_smooth_near_zero() -> None:
+def test_checkerboard_share_is_exact_and_a_smooth_ramp_scores_near_zero() -> None:
     yy, xx = np.mgrid[:32, :16]
     board = _grey(128 + 60 * (((yy + xx) % 2) * 2 - 1))  # mean 128: the DC bin holds the rest
     ramp = _grey(40 + 6 * yy)
