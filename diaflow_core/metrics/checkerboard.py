@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from diaflow_core.errors import DataError
+from diaflow_core.metrics._checks import as_uint8_batch
 
 __all__ = ["checkerboard_score"]
 
@@ -30,15 +30,10 @@ def checkerboard_score(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     Returns:
         float64 ``(B,)`` tensor in [0, 1] (0 for an all-black image).
     """
-    # np.array copies: arrays from PIL are read-only, which torch warns about
-    x = torch.from_numpy(np.array(images)) if isinstance(images, np.ndarray) else images
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != torch.uint8:
-        raise DataError(f"checkerboard_score: expected uint8 (B, H, W, 3) images, got {x.dtype} {tuple(x.shape)}")
+    x = as_uint8_batch(images, "checkerboard_score")
     h, w = x.shape[1:3]
     if h % 2 or w % 2:
-        raise DataError(f"checkerboard_score: H and W must be even to have a Nyquist row and column, got {h}x{w}")
+        raise ValueError(f"checkerboard_score: H and W must be even to have a Nyquist row and column, got {h}x{w}")
     grey = (x.to(torch.float64) * torch.tensor(_LUMA, dtype=torch.float64)).sum(-1)
     mag = torch.fft.fft2(grey).abs()
     # the Nyquist row and column cross at one bin: count it once
