@@ -15,10 +15,10 @@ __all__ = ["as_mask_batch", "as_uint8_batch", "check_pair"]
 
 def as_uint8_batch(x: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
     """uint8 ``(B, H, W, 3)`` or ``(H, W, 3)`` (numpy or torch) -> torch uint8 ``(B, H, W, 3)``."""
+    t = x
     if isinstance(x, np.ndarray):
         # arrays from PIL are read-only, which torch.from_numpy warns about: copy those
-        x = np.ascontiguousarray(x) if x.flags.writeable else np.array(x)
-    t = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
+        t = torch.from_numpy(np.ascontiguousarray(x) if x.flags.writeable else np.array(x))
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name}: expected a numpy array or a torch tensor, got {type(x).__name__}")
     if t.dtype != torch.uint8:
