@@ -34,8 +34,9 @@ def shift_pose(kp: np.ndarray, d: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def unshift_flow(shifted: np.ndarray, fallback: np.ndarray, d: tuple[int, int]) -> np.ndarray:
-    """Flow (N, 2, H, W) of the shifted pair read back at x + d; the strip that left the frame keeps ``fallback``."""
+def read_back(shifted: np.ndarray, fallback: np.ndarray, d: tuple[int, int]) -> np.ndarray:
+    """A shifted pass's output ``(..., H, W)`` (a backward flow, an image) read back at x + d; the strip that left
+    the frame keeps ``fallback``. Also used by generator_shift_average.py."""
     dx, dy = d
     h, w = shifted.shape[-2:]
     out = fallback.copy()
@@ -77,7 +78,7 @@ def main() -> None:
     out: dict = {"pairs": n, "epe_one_pass": epe(base), "shifts": []}
     total = base.copy()
     for k, d in enumerate(SHIFTS, start=2):
-        one = unshift_flow(predict(shift_pose(src, d), shift_pose(tgt, d)), base, d)
+        one = read_back(predict(shift_pose(src, d), shift_pose(tgt, d)), base, d)
         total += one
         out["shifts"].append({"shift": list(d), "epe_alone": epe(one), "passes": k, "epe_mean": epe(total / k)})
         print(out["shifts"][-1], flush=True)

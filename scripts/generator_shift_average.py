@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from flow_shift_average import read_back  # scripts/ is on sys.path when run as a script
 
 from diaflow_core.config import from_dict, load_recipe
 from diaflow_core.fileio import report_json
@@ -44,17 +45,6 @@ def shift_image(x: torch.Tensor, d: tuple[int, int]) -> torch.Tensor:
     return padded[..., p - dy : p - dy + h, p - dx : p - dx + w]
 
 
-def unshift_image(shifted: torch.Tensor, fallback: torch.Tensor, d: tuple[int, int]) -> torch.Tensor:
-    """The output of a shifted pass read back at x + d; the strip that left the frame keeps ``fallback``."""
-    dx, dy = d
-    h, w = shifted.shape[-2:]
-    out = fallback.clone()
-    out[..., max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)] = shifted[
-        ..., max(0, dy) : h - max(0, -dy), max(0, dx) : w - max(0, -dx)
-    ]
-    return out
-
-
 class ShiftAverage:
     """A PoseTransfer averaged over the unshifted pass and ``shifts`` (the ``transfer`` interface)."""
 
@@ -68,7 +58,7 @@ class ShiftAverage:
         for d in self.shifts:
             off = torch.tensor(d, dtype=torch.float32)  # NaN (missing) joints stay NaN
             out = self.base.transfer(shift_image(src, d), src_kp.float() + off, tgt_kp.float() + off)
-            total += unshift_image(out, first, d)
+            total += torch.from_numpy(read_back(out.numpy(), first.numpy(), d))
         return total / (1 + len(self.shifts))
 
 
@@ -84,8 +74,8 @@ def main() -> None:
     size, dev = cfg.data.size, torch.device("cpu")
     gen = build_generator(from_dict(GeneratorConfig, read_meta(args.generator)["model"])).eval()
     load_safetensors_into(gen, args.generator)
-    src = FlowSource(FlowSourceConfig(), size, cfg.data.heatmap_radius, dev)
     radius = cfg.data.heatmap_radius
+    src = FlowSource(FlowSourceConfig(), size, radius, dev)
     flip = PoseTransfer(gen, src, None, size, radius, dev, "validation", args.precision, flip_average=True)
     models = {"flip_average": flip}
     models |= {f"flip_average+{k}": ShiftAverage(flip, SHIFT_SETS[k]) for k in args.sets.split(",") if k}
