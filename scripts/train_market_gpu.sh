@@ -34,7 +34,8 @@ fi
 # FLOW_CLEAN=1: the flow net trains on the pose pairs as they are (flip kept; no shift, scale, jitter or dropped
 # joints), the pairs it is measured on. The augmented pairs are 0.42 px harder than clean ones for the shipped net
 # and it underfits (session 12); on the CPU at batch 64 this lowered validation EPE every epoch (session 14).
-[ "${FLOW_CLEAN:-0}" = 1 ] && EXTRA_FLOW="-s augment.shift_px=[0,0] -s augment.scale_range=[1,1] -s augment.jitter_px=0 -s augment.drop_prob=0 $EXTRA_FLOW"
+# The loss on the finest output alone, as in recipes/market1501_flow_finetune.yaml (session 21's A/B).
+[ "${FLOW_CLEAN:-0}" = 1 ] && EXTRA_FLOW="-s augment.shift_px=[0,0] -s augment.scale_range=[1,1] -s augment.jitter_px=0 -s augment.drop_prob=0 -s loss.level_weights=[1,0,0,0,0] $EXTRA_FLOW"
 PY=${PY:-python3}; CLI="$PY -m reid_augment.cli.app"
 mkdir -p "$OUT/weights" "$RUNS"
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"

@@ -56,3 +56,21 @@ def test_reid_perceptual_recipe_builds_on_a_saved_reid_network(tmp_path: Path) -
     value = loss(y, x)
     value.backward()
     assert value.item() > 0 and y.grad is not None and y.grad.abs().sum() > 0
+
+
+def test_flow_finetune_recipe_is_the_base_network_with_a_loss_for_every_output() -> None:
+    """The fine-tune recipe must build the same network as the from-scratch one (so the shipped weights load),
+    name the shipped weights, and give one loss weight per output the network really returns."""
+    import torch
+
+    from diaflow_core.models.flow_net import FlowRegressor
+
+    base = load_recipe(FlowTrainConfig, RECIPES[0].parent / "market1501_flow.yaml")
+    tune = load_recipe(FlowTrainConfig, RECIPES[0].parent / "market1501_flow_finetune.yaml")
+    assert tune.model == base.model and tune.data == base.data
+    assert tune.init_weights == "diaflow_core/weights/flow.safetensors"  # relative to the repo root
+    assert (RECIPES[0].parents[1] / tune.init_weights).is_file()
+    assert (tune.augment.jitter_px, tune.augment.drop_prob, tune.augment.shift_px) == (0.0, 0.0, (0.0, 0.0))
+    heat = torch.zeros(1, tune.model.pose_channels, *tune.data.size)
+    flows = FlowRegressor(tune.model).eval()(heat, heat).flows
+    assert len(tune.loss.level_weights) == len(flows) and tune.loss.level_weights[0] > 0
